@@ -1,0 +1,2 @@
+namespace Realtime.Backplane.Redis;
+internal static class Placeholder { }
