@@ -1,0 +1,25 @@
+namespace Realtime.Server.Apps;
+
+/// <summary>One tenant's configuration (section Realtime:Apps:{appId}).</summary>
+public sealed class AppSettings
+{
+    public string Secret { get; set; } = "";
+    public string? CallbackUrl { get; set; }
+    public string? PushUrl { get; set; }
+    /// <summary>Before-callback timeout; on timeout or error the command goes on unless CallbackFailClosed.</summary>
+    public TimeSpan CallbackTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public bool CallbackFailClosed { get; set; }
+    /// <summary>Groups created minus groups dissolved per UTC day.</summary>
+    public int DailyGroupQuota { get; set; } = 10_000;
+    public long TotalGroupQuota { get; set; } = 100_000;
+}
+
+/// <summary>Server-wide settings (section Realtime).</summary>
+public sealed class RealtimeOptions
+{
+    public string NodeId { get; set; } = Environment.MachineName;
+    public Dictionary<string, AppSettings> Apps { get; set; } = new(StringComparer.Ordinal);
+    public TimeSpan RetentionAge { get; set; } = TimeSpan.FromDays(7);
+    public int RetentionEventsPerGroup { get; set; } = 10_000;
+    public int JoinedGroupLimit { get; set; } = 1000;
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Realtime.Server.Auth;
+
+namespace Realtime.Server.Hubs;
+
+/// <summary>
+/// The client-facing hub at /hubs/groups. An adapter only: it knows the caller, builds a command,
+/// calls the feature and returns its DTO. Feature methods live in partial files beside their folder.
+/// </summary>
+[Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
+public sealed partial class GroupHub : Hub<IGroupClient>
+{
+    public const string Path = "/hubs/groups";
+    private const string DeviceKey = "device";
+
+    /// <summary>The app and user of this connection, from its token.</summary>
+    private Caller Caller => Caller.From(Context.User!);
+
+    /// <summary>The terminal of this connection (the `device` query parameter, checked at connect).</summary>
+    public string Device => (string)Context.Items[DeviceKey]!;
+
+    public override async Task OnConnectedAsync()
+    {
+        var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
+        Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
+        await base.OnConnectedAsync();
+    }
+
+    /// <summary>Answers the caller's identity: lets a client check its session.</summary>
+    public WhoAmIResult WhoAmI() => new(Caller.AppId, Caller.UserId, Device);
+}
+
+public sealed record WhoAmIResult(string AppId, string UserId, string Device);

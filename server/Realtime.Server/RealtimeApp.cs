@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.SignalR;
+using Npgsql;
+using Realtime.Server.Apps;
+using Realtime.Server.Auth;
+using Realtime.Server.Data;
+using Realtime.Server.Errors;
+using Realtime.Server.Hubs;
+using Realtime.Server.Operations;
+
+namespace Realtime.Server;
+
+/// <summary>The composition root: what a node is made of and how it starts.</summary>
+public static class RealtimeApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+        builder.Logging.ClearProviders().AddJsonConsole(o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        configure?.Invoke(builder);
+        AddServices(builder.Services, builder.Configuration);
+
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    /// <summary>Migrates the database, registers the configured apps, then starts listening.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken ct = default)
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(ct);
+        await RegisterAppsAsync(app.Services, ct);
+        await app.StartAsync(ct);
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<RealtimeOptions>(configuration.GetSection("Realtime"));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured (scripts/run.sh starts a private PostgreSQL).")).Build());
+        services.AddSingleton<Db>();
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<AppRegistry>();
+        services.AddSingleton<TokenService>();
+
+        services.AddAuthentication(RealtimeAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, RealtimeAuthenticationHandler>(RealtimeAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
+        services.AddSignalR(o =>
+            {
+                o.AddFilter<HubErrorFilter>();
+                o.EnableDetailedErrors = false;
+                o.MaximumReceiveMessageSize = 64 * 1024;
+            })
+            .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
+
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+
+        // The device query parameter names the terminal; refuse a bad one before the upgrade.
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(GroupHub.Path))
+            {
+                var device = context.Request.Query["device"].ToString();
+                if (device.Length > 0 && !Ids.IsValidDeviceId(device))
+                {
+                    var error = RealtimeException.Invalid("device", "must be 1-64 chars of [A-Za-z0-9_.@-]");
+                    context.Response.StatusCode = error.Code.HttpStatus();
+                    await context.Response.WriteAsJsonAsync(ErrorMapping.RestBody(error));
+                    return;
+                }
+            }
+            await next(context);
+        });
+        app.MapHub<GroupHub>(GroupHub.Path);
+    }
+
+    private static async Task RegisterAppsAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<Db>();
+        var apps = services.GetRequiredService<AppRegistry>().AppIds.ToArray();
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO apps (app_id) SELECT unnest(@apps) ON CONFLICT DO NOTHING", new { apps }, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Realtime.Server.Errors;
+
+namespace Realtime.Server;
+
+/// <summary>The wire JSON of hub and REST: camelCase, enums by name, unknown fields refused.</summary>
+public static class RealtimeJson
+{
+    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.RespectNullableAnnotations = true;
+        if (!options.Converters.Any(c => c is JsonStringEnumConverter))
+            options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        return options;
+    }
+
+    /// <summary>Binds a request object; any shape error becomes InvalidArgument naming the field.</summary>
+    public static T Bind<T>(JsonElement element, string what = "request")
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+            throw RealtimeException.Invalid(what, "must be a JSON object");
+        try
+        {
+            return element.Deserialize<T>(Options) ?? throw RealtimeException.Invalid(what, "must not be null");
+        }
+        catch (JsonException e)
+        {
+            throw RealtimeException.Invalid(FieldOf(e), Describe(e));
+        }
+    }
+
+    private static string FieldOf(JsonException e)
+    {
+        var path = e.Path ?? "$";
+        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path == "$" ? "request" : path;
+    }
+
+    private static string Describe(JsonException e)
+    {
+        var message = e.Message;
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            // "The JSON property 'x' could not be mapped to any .NET member ..." → name the field only.
+            var start = message.IndexOf('\'') + 1;
+            var end = start > 0 ? message.IndexOf('\'', start) : -1;
+            return end > start ? $"unknown field '{message[start..end]}'" : "unknown field";
+        }
+        if (message.Contains("missing required properties", StringComparison.Ordinal)) return "missing required field";
+        return "has the wrong type or format";
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Realtime.Server;
+using Realtime.Server.Auth;
+
+namespace Realtime.IntegrationTests.Infrastructure;
+
+/// <summary>One real server node: Kestrel on a loopback port, against a test database.</summary>
+public sealed class RealtimeNode : IAsyncDisposable
+{
+    public const string App = "app1";
+    public const string OtherApp = "app2";
+    public const string AppSecret = "app1-test-secret-0123456789abcdefghij";
+    public const string OtherAppSecret = "app2-test-secret-0123456789abcdefghij";
+
+    private RealtimeNode(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    private readonly WebApplication _app;
+
+    public Uri BaseUrl { get; }
+
+    public Uri HubUrl => new(BaseUrl, "/hubs/groups");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<RealtimeNode> StartAsync(
+        string connectionString, string nodeId = "node-1", string? redis = null, IDictionary<string, string?>? settings = null)
+    {
+        var app = RealtimeApp.Build([], builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var config = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = connectionString,
+                ["ConnectionStrings:Redis"] = redis,
+                ["Realtime:NodeId"] = nodeId,
+                [$"Realtime:Apps:{App}:Secret"] = AppSecret,
+                [$"Realtime:Apps:{OtherApp}:Secret"] = OtherAppSecret,
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+            builder.Configuration.AddInMemoryCollection(config);
+        });
+        await RealtimeApp.StartAsync(app);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new RealtimeNode(app, new Uri(address));
+    }
+
+    public string Token(string user, string app = App, bool admin = false, TimeSpan? lifetime = null) =>
+        Services.GetRequiredService<TokenService>().Issue(app, user, lifetime ?? TimeSpan.FromHours(1), admin);
+
+    public async Task StopAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+    }
+}
