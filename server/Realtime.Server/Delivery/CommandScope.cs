@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Npgsql;
+using Realtime.Server.Groups;
+
+namespace Realtime.Server.Delivery;
+
+/// <summary>
+/// One command's transaction and what it will announce. Group events are appended at once
+/// (the group row is locked, so its seq is ours); system messages are queued and written in
+/// one batch at the end, which locks all recipients' seq rows in one sorted statement.
+/// Effects keep the order in which terminals must see them (attach before an announcement,
+/// detach before anything later).
+/// </summary>
+public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, DateTime now)
+{
+    private readonly List<Effect> _effects = [];
+    private readonly List<PendingSystemMessage> _systemMessages = [];
+
+    public NpgsqlConnection Connection { get; } = connection;
+    public NpgsqlTransaction Transaction { get; } = transaction;
+    public Actor Actor { get; } = actor;
+    public string AppId => Actor.AppId;
+    /// <summary>The command's clock, at Postgres precision (microseconds), so values read back compare equal.</summary>
+    public DateTime Now { get; } = now;
+
+    internal IReadOnlyList<Effect> Effects => _effects;
+    internal IReadOnlyList<PendingSystemMessage> SystemMessages => _systemMessages;
+
+    /// <summary>When false (e.g. REST `silent`), group events are logged but not pushed live.</summary>
+    public bool PushGroupEvents { get; set; } = true;
+
+    public async Task<GroupEventDto> AppendGroupEventAsync(GroupRow group, string type, object data)
+    {
+        var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
+        if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.GroupId, evt));
+        return evt;
+    }
+
+    public void SystemMessage(string userId, string type, string? groupId, object data)
+    {
+        var pending = new PendingSystemMessage(userId, type, groupId, Actor.UserId, JsonSerializer.SerializeToElement(data, RealtimeJson.Options));
+        _systemMessages.Add(pending);
+        _effects.Add(new Effect.PushSystemMessage(pending));
+    }
+
+    /// <summary>Attach all of a user's terminals, on every node, to the group's live channel.</summary>
+    public void Attach(string userId, string groupId) => _effects.Add(new Effect.Attach(userId, groupId));
+
+    public void Detach(string userId, string groupId) => _effects.Add(new Effect.Detach(userId, groupId));
+}
+
+internal sealed class PendingSystemMessage(string userId, string type, string? groupId, string? actor, JsonElement data)
+{
+    public string UserId { get; } = userId;
+    public string Type { get; } = type;
+    public string? GroupId { get; } = groupId;
+    public string? Actor { get; } = actor;
+    public JsonElement Data { get; } = data;
+    public Guid Id { get; } = Guid.CreateVersion7();
+    /// <summary>Set when the batch is written.</summary>
+    public SystemMessageDto? Written { get; set; }
+}
+
+internal abstract record Effect
+{
+    public sealed record Attach(string UserId, string GroupId) : Effect;
+    public sealed record Detach(string UserId, string GroupId) : Effect;
+    public sealed record PushGroupEvent(string GroupId, GroupEventDto Event) : Effect;
+    public sealed record PushSystemMessage(PendingSystemMessage Message) : Effect;
+}
