@@ -3,6 +3,12 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Realtime.Backplane.Redis;
+using Realtime.Server.Delivery;
+using Realtime.Server.Groups;
 using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
@@ -59,14 +65,37 @@ public static class RealtimeApp
             .AddScheme<AuthenticationSchemeOptions, RealtimeAuthenticationHandler>(RealtimeAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
 
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<CommandRunner>();
+        services.AddSingleton<Publisher>();
+        services.AddSingleton<TerminalAttacher>();
+        services.AddSingleton<GroupCommands>();
+
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
-        services.AddSignalR(o =>
+        var signalR = services.AddSignalR(o =>
             {
                 o.AddFilter<HubErrorFilter>();
                 o.EnableDetailedErrors = false;
                 o.MaximumReceiveMessageSize = 64 * 1024;
             })
             .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
+        services.RemoveAll<IHubProtocol>();
+        services.AddSingleton<IHubProtocol>(sp =>
+            new SpecErrorHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+
+        var redis = configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(redis))
+        {
+            signalR.AddRealtimeLocalUserGroups();
+        }
+        else
+        {
+            signalR.AddRealtimeRedis(o =>
+            {
+                o.Configuration = redis;
+                o.ChannelPrefix = configuration["Realtime:Redis:ChannelPrefix"] ?? "realtime";
+            });
+        }
 
         services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
     }

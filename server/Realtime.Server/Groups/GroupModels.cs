@@ -80,7 +80,7 @@ public sealed record JoinedGroupsResult(int Total, IReadOnlyList<JoinedGroup> Gr
 /// <summary>A groups row as commands read it (under its lock).</summary>
 public sealed class GroupRow
 {
-    public long Gid { get; init; }
+    public long Gid { get; set; }
     public string AppId { get; init; } = "";
     public string GroupId { get; init; } = "";
     public GroupType Type { get; init; }
@@ -96,7 +96,7 @@ public sealed class GroupRow
     public bool MuteAll { get; set; }
     public bool Disabled { get; set; }
     public string Custom { get; set; } = "";
-    public DateTime CreatedAt { get; init; }
+    public DateTime CreatedAt { get; set; }
     public DateTime LastModified { get; set; }
     public int Version { get; set; }
     public int MemberCount { get; set; }

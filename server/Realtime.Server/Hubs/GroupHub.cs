@@ -1,29 +1,36 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Server.Auth;
+using Realtime.Server.Delivery;
+using Realtime.Server.Groups;
 
 namespace Realtime.Server.Hubs;
 
 /// <summary>
 /// The client-facing hub at /hubs/groups. An adapter only: it knows the caller, builds a command,
-/// calls the feature and returns its DTO. Feature methods live in partial files beside their folder.
+/// calls the feature and returns its DTO. Feature methods live in partial files beside this one.
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
-public sealed partial class GroupHub : Hub<IGroupClient>
+public sealed partial class GroupHub(GroupCommands groups, TerminalAttacher attacher) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
 
+    private GroupCommands Groups { get; } = groups;
+
     /// <summary>The app and user of this connection, from its token.</summary>
     private Caller Caller => Caller.From(Context.User!);
 
-    /// <summary>The terminal of this connection (the `device` query parameter, checked at connect).</summary>
+    private Actor Actor => Actor.User(Caller);
+
+    /// <summary>The terminal of this connection (the `device` query parameter, checked before the upgrade).</summary>
     public string Device => (string)Context.Items[DeviceKey]!;
 
     public override async Task OnConnectedAsync()
     {
         var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
         Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
+        await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
         await base.OnConnectedAsync();
     }
 
