@@ -1,0 +1,13 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace Realtime.Backplane.Redis;
+
+/// <summary>Attaches or detaches every connection of a user, on whichever node it lives, to or from a SignalR group.</summary>
+public interface IUserGroupManager<THub> where THub : Hub
+{
+    /// <summary>Completes once every node holding a connection of the user has attached it (or the wait timed out).</summary>
+    Task AddUserToGroupAsync(string userId, string groupName, CancellationToken ct = default);
+
+    /// <summary>Completes once every node holding a connection of the user has detached it (or the wait timed out).</summary>
+    Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken ct = default);
+}

@@ -1,0 +1,42 @@
+namespace Realtime.Backplane.Redis.Internal;
+
+// Which connections of which user are open on this node, per hub type. Only needed without Redis:
+// the Redis manager gets the same answer from its user channel subscriptions.
+internal sealed class LocalUserConnections
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(Type Hub, string UserId), HashSet<string>> _connections = [];
+
+    public void Add(Type hub, string userId, string connectionId)
+    {
+        lock (_gate)
+        {
+            if (!_connections.TryGetValue((hub, userId), out var ids))
+            {
+                ids = new HashSet<string>(StringComparer.Ordinal);
+                _connections.Add((hub, userId), ids);
+            }
+
+            ids.Add(connectionId);
+        }
+    }
+
+    public void Remove(Type hub, string userId, string connectionId)
+    {
+        lock (_gate)
+        {
+            if (_connections.TryGetValue((hub, userId), out var ids) && ids.Remove(connectionId) && ids.Count == 0)
+            {
+                _connections.Remove((hub, userId));
+            }
+        }
+    }
+
+    public string[] Of(Type hub, string userId)
+    {
+        lock (_gate)
+        {
+            return _connections.TryGetValue((hub, userId), out var ids) ? [.. ids] : [];
+        }
+    }
+}

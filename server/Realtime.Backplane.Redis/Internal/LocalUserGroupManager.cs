@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace Realtime.Backplane.Redis.Internal;
+
+// Single node, in-memory lifetime manager: applying the change to each connection before returning
+// is all the ordering a later SendGroupAsync needs.
+internal sealed class LocalUserGroupManager<THub> : IUserGroupManager<THub> where THub : Hub
+{
+    private readonly HubLifetimeManager<THub> _manager;
+    private readonly LocalUserConnections _connections;
+
+    public LocalUserGroupManager(HubLifetimeManager<THub> manager, LocalUserConnections connections)
+    {
+        _manager = manager;
+        _connections = connections;
+    }
+
+    public async Task AddUserToGroupAsync(string userId, string groupName, CancellationToken ct = default)
+    {
+        foreach (var connectionId in _connections.Of(typeof(THub), userId))
+        {
+            await _manager.AddToGroupAsync(connectionId, groupName, ct);
+        }
+    }
+
+    public async Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken ct = default)
+    {
+        foreach (var connectionId in _connections.Of(typeof(THub), userId))
+        {
+            await _manager.RemoveFromGroupAsync(connectionId, groupName, ct);
+        }
+    }
+}

@@ -1,2 +1,0 @@
-namespace Realtime.Backplane.Redis;
-internal static class Placeholder { }

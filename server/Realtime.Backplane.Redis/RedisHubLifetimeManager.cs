@@ -1,0 +1,480 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Realtime.Backplane.Redis.Internal;
+using StackExchange.Redis;
+
+namespace Realtime.Backplane.Redis;
+
+/// <summary>A SignalR lifetime manager that routes sends between nodes over Redis pub/sub.</summary>
+/// <remarks>
+/// Ordering. A node has one subscription connection to Redis, and Redis delivers messages on it in
+/// the order it executed the PUBLISHes; a node publishes everything over one interactive
+/// connection, so its publishes are executed in the order it made them. StackExchange.Redis 1.2.6
+/// with PreserveAsyncOrder (default true, set explicitly below) runs subscription handlers one at a
+/// time, in arrival order, on a single completion worker. Our handler only appends to one inbox,
+/// and one loop handles the inbox in order, awaiting each message. Hence a node applies a
+/// detach before it looks at any group message published after it.
+/// An attach needs more: the node holding the user may not be subscribed to the group channel yet,
+/// and Redis drops publishes to channels nobody listens to. So every group change is acknowledged:
+/// the holder acks only after Redis confirmed its SUBSCRIBE, and the caller waits for as many acks
+/// as PUBLISH reported receivers. A group send made after AddUserToGroupAsync returned is therefore
+/// published after every holder subscribed.
+/// Pushes are best effort (the database is the truth): Redis failures are logged, never thrown.
+/// </remarks>
+public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable where THub : Hub
+{
+    private readonly ILogger _logger;
+    private readonly RealtimeRedisOptions _options;
+    private readonly RedisChannels _channels;
+    private readonly string _serverName = $"{Environment.MachineName}-{Guid.NewGuid():N}";
+    private readonly IReadOnlyList<IHubProtocol> _protocols;
+    private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
+    private readonly SubscribedSets _groups;
+    private readonly SubscribedSets _users;
+    private readonly AckTracker _acks = new();
+    private readonly Channel<Inbound> _inbox = Channel.CreateUnbounded<Inbound>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task<ConnectionMultiplexer?> _connect;
+    private readonly Task _inboxLoop;
+    private ISubscriber? _subscriber;
+    private long _publishCount;
+    private long _receiveCount;
+
+    /// <summary>Creates the manager and starts connecting to Redis in the background.</summary>
+    public RedisHubLifetimeManager(
+        ILogger<RedisHubLifetimeManager<THub>> logger,
+        IOptions<RealtimeRedisOptions> options,
+        IHubProtocolResolver protocolResolver,
+        IOptions<HubOptions> globalHubOptions,
+        IOptions<HubOptions<THub>> hubOptions)
+    {
+        _logger = logger;
+        _options = options.Value;
+        _channels = new RedisChannels(_options.ChannelPrefix, typeof(THub).FullName ?? typeof(THub).Name);
+        var supported = hubOptions.Value.SupportedProtocols ?? globalHubOptions.Value.SupportedProtocols;
+        _protocols = supported is { Count: > 0 }
+            ? protocolResolver.AllProtocols.Where(p => supported.Contains(p.Name, StringComparer.OrdinalIgnoreCase)).ToArray()
+            : protocolResolver.AllProtocols;
+        _groups = new SubscribedSets(
+            group => SubscribeAsync(_channels.Group(group), InboundTarget.Group, group),
+            group => UnsubscribeAsync(_channels.Group(group)));
+        _users = new SubscribedSets(
+            user => SubscribeAsync(_channels.User(user), InboundTarget.User, user),
+            user => UnsubscribeAsync(_channels.User(user)));
+        _inboxLoop = Task.Run(ProcessInboxAsync);
+        _connect = Task.Run(ConnectAsync);
+    }
+
+    /// <summary>PUBLISH calls this manager made (tests and diagnostics).</summary>
+    internal long PublishCount => Interlocked.Read(ref _publishCount);
+
+    /// <summary>Messages this manager received from Redis.</summary>
+    internal long ReceiveCount => Interlocked.Read(ref _receiveCount);
+
+    /// <inheritdoc />
+    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    {
+        _connections[connection.ConnectionId] = connection;
+        // Connections come up before Redis might: the first ones wait for the (bounded) connect so
+        // their subscriptions are registered with the multiplexer and restored by it later.
+        await _connect.ConfigureAwait(false);
+        var connectionChannel = _channels.Connection(connection.ConnectionId);
+        var subscribed = SubscribeAsync(connectionChannel, InboundTarget.Connection, connection.ConnectionId);
+        await GuardAsync(subscribed, connectionChannel, Log.SubscribeFailed).ConfigureAwait(false);
+        if (connection.UserIdentifier is { } userId)
+        {
+            await GuardAsync(_users.Add(userId, connection), _channels.User(userId), Log.SubscribeFailed).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        _connections.TryRemove(connection.ConnectionId, out _);
+        var connectionChannel = _channels.Connection(connection.ConnectionId);
+        await GuardAsync(UnsubscribeAsync(connectionChannel), connectionChannel, Log.UnsubscribeFailed).ConfigureAwait(false);
+        await GuardAsync(_groups.RemoveAll(connection.ConnectionId), $"groups of {connection.ConnectionId}", Log.UnsubscribeFailed).ConfigureAwait(false);
+        await GuardAsync(_users.RemoveAll(connection.ConnectionId), $"user of {connection.ConnectionId}", Log.UnsubscribeFailed).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        PublishAsync(_channels.All, Invocation(methodName, args, null), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        PublishAsync(_channels.All, Invocation(methodName, args, excludedConnectionIds), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            return local.WriteAsync(new InvocationMessage(methodName, args), cancellationToken).AsTask();
+        }
+
+        return PublishAsync(_channels.Connection(connectionId), Invocation(methodName, args, null), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        byte[]? payload = null;
+        SerializedHubMessage? localMessage = null;
+        foreach (var connectionId in connectionIds)
+        {
+            if (_connections.TryGetValue(connectionId, out var local))
+            {
+                localMessage ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
+                await local.WriteAsync(localMessage, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                payload ??= Invocation(methodName, args, null);
+                await PublishAsync(_channels.Connection(connectionId), payload, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        PublishAsync(_channels.Group(groupName), Invocation(methodName, args, null), cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var payload = Invocation(methodName, args, null);
+        foreach (var groupName in groupNames)
+        {
+            await PublishAsync(_channels.Group(groupName), payload, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        PublishAsync(_channels.Group(groupName), Invocation(methodName, args, excludedConnectionIds), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        PublishAsync(_channels.User(userId), Invocation(methodName, args, null), cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+    {
+        var payload = Invocation(methodName, args, null);
+        foreach (var userId in userIds)
+        {
+            await PublishAsync(_channels.User(userId), payload, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        _connections.TryGetValue(connectionId, out var local)
+            ? ApplyLocallyAsync(GroupAction.Add, local, groupName)
+            : SendGroupCommandAsync(_channels.Connection(connectionId), GroupAction.Add, groupName, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        _connections.TryGetValue(connectionId, out var local)
+            ? ApplyLocallyAsync(GroupAction.Remove, local, groupName)
+            : SendGroupCommandAsync(_channels.Connection(connectionId), GroupAction.Remove, groupName, cancellationToken);
+
+    internal Task AddUserToGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
+        SendGroupCommandAsync(_channels.User(userId), GroupAction.Add, groupName, cancellationToken);
+
+    internal Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
+        SendGroupCommandAsync(_channels.User(userId), GroupAction.Remove, groupName, cancellationToken);
+
+    /// <summary>Stops handling messages and closes the Redis connection.</summary>
+    public void Dispose()
+    {
+        _inbox.Writer.TryComplete();
+        _ = _connect.ContinueWith(
+            static t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    t.Result?.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private async Task<ConnectionMultiplexer?> ConnectAsync()
+    {
+        try
+        {
+            var configuration = ConfigurationOptions.Parse(_options.Configuration);
+            // Start while Redis is down and keep retrying; subscriptions made meanwhile are kept
+            // by the multiplexer and sent once it connects.
+            configuration.AbortOnConnectFail = false;
+            configuration.ReconnectRetryPolicy = new LinearRetry((int)_options.ReconnectInterval.TotalMilliseconds);
+            Log.Connecting(_logger, string.Join(",", configuration.EndPoints.Select(e => e.ToString())), _serverName);
+
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            multiplexer.PreserveAsyncOrder = true;
+            multiplexer.ConnectionFailed += (_, e) =>
+                Log.ConnectionFailed(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString(), e.FailureType.ToString(), e.Exception);
+            multiplexer.ConnectionRestored += (_, e) =>
+                Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString());
+            Log.Connected(_logger, multiplexer.IsConnected);
+
+            var subscriber = multiplexer.GetSubscriber();
+            _subscriber = subscriber;
+            await GuardAsync(SubscribeAsync(_channels.All, InboundTarget.All, string.Empty), _channels.All, Log.SubscribeFailed).ConfigureAwait(false);
+            var ackChannel = _channels.Ack(_serverName);
+            await GuardAsync(subscriber.SubscribeAsync(ackChannel, OnAck), ackChannel, Log.SubscribeFailed).ConfigureAwait(false);
+            return multiplexer;
+        }
+        catch (Exception ex)
+        {
+            // Only a broken configuration gets here; the node keeps serving its local connections.
+            Log.ConnectFailed(_logger, ex);
+            return null;
+        }
+    }
+
+    private Task SubscribeAsync(RedisChannel channel, InboundTarget target, string key)
+    {
+        var subscriber = _subscriber;
+        if (subscriber is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        return subscriber.SubscribeAsync(channel, (_, value) => OnMessage(target, key, channel, value));
+    }
+
+    private Task UnsubscribeAsync(RedisChannel channel) =>
+        _subscriber?.UnsubscribeAsync(channel) ?? Task.CompletedTask;
+
+    // Runs on StackExchange.Redis' ordered completion worker: must not block, only enqueue.
+    private void OnMessage(InboundTarget target, string key, RedisChannel channel, RedisValue value)
+    {
+        CountReceive();
+        byte[]? payload = value;
+        if (payload is { Length: > 0 })
+        {
+            _inbox.Writer.TryWrite(new Inbound(target, key, channel, payload));
+        }
+    }
+
+    // Acks bypass the inbox: nothing in the inbox waits for them, and they must not queue behind
+    // slow writes to clients.
+    private void OnAck(RedisChannel channel, RedisValue value)
+    {
+        CountReceive();
+        byte[]? payload = value;
+        if (payload is { Length: 9 } && BackplaneMessage.ReadKind(payload) == BackplaneMessageKind.Ack)
+        {
+            _acks.OnAck(BackplaneMessage.ReadAck(payload));
+        }
+    }
+
+    private void CountReceive()
+    {
+        Interlocked.Increment(ref _receiveCount);
+        BackplaneMetrics.Receives.Add(1);
+    }
+
+    private async Task ProcessInboxAsync()
+    {
+        await foreach (var message in _inbox.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await HandleAsync(message).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.HandleFailed(_logger, message.Channel.ToString(), ex);
+            }
+        }
+    }
+
+    private async Task HandleAsync(Inbound message)
+    {
+        switch (BackplaneMessage.ReadKind(message.Payload))
+        {
+            case BackplaneMessageKind.Invocation:
+                var invocation = BackplaneMessage.ReadInvocation(message.Payload);
+                await WriteAsync(LocalTargets(message), new SerializedHubMessage(invocation.Messages), invocation.ExcludedConnectionIds).ConfigureAwait(false);
+                break;
+            case BackplaneMessageKind.GroupCommand:
+                var command = BackplaneMessage.ReadGroupCommand(message.Payload);
+                foreach (var connection in LocalTargets(message))
+                {
+                    await ApplyLocallyAsync(command.Action, connection, command.GroupName).ConfigureAwait(false);
+                }
+
+                Acknowledge(command);
+                break;
+            default:
+                Log.UnknownMessage(_logger, message.Payload[0], message.Channel.ToString());
+                break;
+        }
+    }
+
+    private IReadOnlyCollection<HubConnectionContext> LocalTargets(Inbound message) => message.Target switch
+    {
+        InboundTarget.All => [.. _connections.Values],
+        InboundTarget.Group => _groups.Members(message.Key),
+        InboundTarget.User => _users.Members(message.Key),
+        InboundTarget.Connection => _connections.TryGetValue(message.Key, out var connection) ? [connection] : [],
+        _ => [],
+    };
+
+    private static async Task WriteAsync(IReadOnlyCollection<HubConnectionContext> targets, SerializedHubMessage message, IReadOnlyList<string> excluded)
+    {
+        List<Task>? pending = null;
+        foreach (var connection in targets)
+        {
+            if (excluded.Count > 0 && excluded.Contains(connection.ConnectionId))
+            {
+                continue;
+            }
+
+            var write = connection.WriteAsync(message);
+            if (!write.IsCompletedSuccessfully)
+            {
+                (pending ??= []).Add(write.AsTask());
+            }
+        }
+
+        if (pending is not null)
+        {
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ApplyLocallyAsync(GroupAction action, HubConnectionContext connection, string groupName)
+    {
+        if (action == GroupAction.Add)
+        {
+            await GuardAsync(_groups.Add(groupName, connection), _channels.Group(groupName), Log.SubscribeFailed).ConfigureAwait(false);
+        }
+        else
+        {
+            await GuardAsync(_groups.Remove(groupName, connection.ConnectionId), _channels.Group(groupName), Log.UnsubscribeFailed).ConfigureAwait(false);
+        }
+    }
+
+    private void Acknowledge(GroupCommand command)
+    {
+        var channel = _channels.Ack(command.AckServer);
+        try
+        {
+            // Fire-and-forget keeps the inbox loop from waiting on Redis; it still goes out on the
+            // same ordered connection, after the SUBSCRIBE the ack vouches for was confirmed.
+            CountPublish();
+            _subscriber?.Publish(channel, BackplaneMessage.WriteAck(command.Id), CommandFlags.FireAndForget);
+        }
+        catch (Exception ex)
+        {
+            Log.PublishFailed(_logger, channel.ToString(), ex);
+        }
+    }
+
+    private async Task SendGroupCommandAsync(RedisChannel channel, GroupAction action, string groupName, CancellationToken cancellationToken)
+    {
+        var id = _acks.Register();
+        try
+        {
+            var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName));
+            var receivers = await PublishCoreAsync(channel, payload, cancellationToken).ConfigureAwait(false);
+            if (receivers is not > 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await _acks.WhenAcknowledged(id, receivers.Value).WaitAsync(_options.AckTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.AckTimedOut(_logger, action.ToString(), groupName, _options.AckTimeout);
+            }
+        }
+        finally
+        {
+            _acks.Forget(id);
+        }
+    }
+
+    private Task PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken) =>
+        PublishCoreAsync(channel, payload, cancellationToken);
+
+    /// <returns>Number of subscribers that got the message, or null when Redis could not be reached.</returns>
+    private async Task<long?> PublishCoreAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connect.WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var subscriber = _subscriber ?? throw new InvalidOperationException("The Redis connection could not be created.");
+            CountPublish();
+            // 1.2.6 has no timeout for async commands: a publish into a half-dead socket would wait
+            // until the connection is declared dead, so bound it ourselves.
+            return await subscriber.PublishAsync(channel, payload).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            Log.PublishFailed(_logger, channel.ToString(), ex);
+            return null;
+        }
+    }
+
+    private void CountPublish()
+    {
+        Interlocked.Increment(ref _publishCount);
+        BackplaneMetrics.Publishes.Add(1);
+    }
+
+    private byte[] Invocation(string methodName, object?[] args, IReadOnlyList<string>? excludedConnectionIds)
+    {
+        var message = new InvocationMessage(methodName, args);
+        var serialized = new SerializedMessage[_protocols.Count];
+        for (var i = 0; i < serialized.Length; i++)
+        {
+            serialized[i] = new SerializedMessage(_protocols[i].Name, _protocols[i].GetMessageBytes(message));
+        }
+
+        return BackplaneMessage.WriteInvocation(excludedConnectionIds, serialized);
+    }
+
+    private Task GuardAsync(Task operation, RedisChannel channel, Action<ILogger, string, Exception> logFailure) =>
+        GuardAsync(operation, channel.ToString(), logFailure);
+
+    // Subscriptions are best effort too: the multiplexer keeps failed ones and sends them on reconnect.
+    private async Task GuardAsync(Task operation, string channel, Action<ILogger, string, Exception> logFailure)
+    {
+        try
+        {
+            await operation.WaitAsync(_options.OperationTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            logFailure(_logger, channel, ex);
+        }
+    }
+
+    private enum InboundTarget
+    {
+        All,
+        Connection,
+        Group,
+        User,
+    }
+
+    private readonly record struct Inbound(InboundTarget Target, string Key, RedisChannel Channel, byte[] Payload);
+}
