@@ -7,28 +7,28 @@ namespace Realtime.Server.Hubs;
 public sealed partial class GroupHub
 {
     public Task<GroupInfo> CreateGroup(JsonElement request) =>
-        Groups.CreateAsync(Actor, RealtimeJson.Bind<CreateGroupRequest>(request), Caller.UserId, Context.ConnectionAborted);
+        GroupCommands.CreateAsync(Actor, RealtimeJson.Bind<CreateGroupRequest>(request), Caller.UserId, Context.ConnectionAborted);
 
     public Task<GetGroupsResult> GetGroups(JsonElement groupIds)
     {
         if (groupIds.ValueKind != JsonValueKind.Array || groupIds.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
             throw RealtimeException.Invalid("groupIds", "must be an array of group ids");
-        return Groups.GetAsync(Actor, groupIds.EnumerateArray().Select(e => e.GetString()!).ToList(), Context.ConnectionAborted);
+        return GroupCommands.GetAsync(Actor, groupIds.EnumerateArray().Select(e => e.GetString()!).ToList(), Context.ConnectionAborted);
     }
 
-    public Task<PublicGroupInfo> SearchGroup(string groupId) => Groups.SearchAsync(Actor, groupId, Context.ConnectionAborted);
+    public Task<PublicGroupInfo> SearchGroup(string groupId) => GroupCommands.SearchAsync(Actor, groupId, Context.ConnectionAborted);
 
     public Task<GroupInfo> UpdateGroupProfile(JsonElement request) =>
-        Groups.UpdateProfileAsync(Actor, RealtimeJson.Bind<UpdateGroupProfileRequest>(request), Context.ConnectionAborted);
+        GroupCommands.UpdateProfileAsync(Actor, RealtimeJson.Bind<UpdateGroupProfileRequest>(request), Context.ConnectionAborted);
 
-    public Task DissolveGroup(string groupId) => Groups.DissolveAsync(Actor, groupId, Context.ConnectionAborted);
+    public Task DissolveGroup(string groupId) => GroupCommands.DissolveAsync(Actor, groupId, Context.ConnectionAborted);
 
     public Task TransferOwnership(string groupId, string newOwnerId) =>
-        Groups.TransferOwnershipAsync(Actor, groupId, newOwnerId, Context.ConnectionAborted);
+        GroupCommands.TransferOwnershipAsync(Actor, groupId, newOwnerId, Context.ConnectionAborted);
 
     public Task<JoinedGroupsResult> GetJoinedGroups(JsonElement request)
     {
         var r = RealtimeJson.Bind<GetJoinedGroupsRequest>(request);
-        return Groups.JoinedAsync(Caller.AppId, Caller.UserId, r.Offset, r.Limit, Context.ConnectionAborted);
+        return GroupCommands.JoinedAsync(Caller.AppId, Caller.UserId, r.Offset, r.Limit, Context.ConnectionAborted);
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class GroupHub(GroupCommands groups, TerminalAttacher atta
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
 
-    private GroupCommands Groups { get; } = groups;
+    private GroupCommands GroupCommands { get; } = groups;
 
     /// <summary>The app and user of this connection, from its token.</summary>
     private Caller Caller => Caller.From(Context.User!);

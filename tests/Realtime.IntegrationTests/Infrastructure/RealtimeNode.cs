@@ -54,6 +54,9 @@ public sealed class RealtimeNode : IAsyncDisposable
     public string Token(string user, string app = App, bool admin = false, TimeSpan? lifetime = null) =>
         Services.GetRequiredService<TokenService>().Issue(app, user, lifetime ?? TimeSpan.FromHours(1), admin);
 
+    public Task<SignalRTestClient> ConnectAsync(string user, string device = "d1", string app = App) =>
+        SignalRTestClient.ConnectAsync(HubUrl, Token(user, app), device);
+
     public async Task StopAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -1,0 +1,18 @@
+using Realtime.Server.Errors;
+
+namespace Realtime.IntegrationTests.Infrastructure;
+
+public static class Expect
+{
+    /// <summary>The call fails with the spec's "[Code] message" hub error; returns the message.</summary>
+    public static async Task<string> HubError(ErrorCode code, Func<Task> call)
+    {
+        var e = await Assert.ThrowsAsync<HubErrorException>(call);
+        Assert.StartsWith($"[{code}] ", e.Message);
+        return e.Message;
+    }
+
+    /// <summary>Nothing matching arrives within a short window (used only after a later event was seen, so the window is a bound, not a synchroniser).</summary>
+    public static void NoneReceived(SignalRTestClient client, string target, Func<System.Text.Json.JsonElement[], bool> match) =>
+        Assert.DoesNotContain(client.Received, r => r.Target == target && match(r.Args));
+}
