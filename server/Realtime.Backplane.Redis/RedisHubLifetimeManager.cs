@@ -387,7 +387,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         try
         {
             var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName));
-            var receivers = await PublishCoreAsync(channel, payload, cancellationToken).ConfigureAwait(false);
+            var receivers = await PublishAsync(channel, payload, cancellationToken).ConfigureAwait(false);
             if (receivers is not > 0)
             {
                 return;
@@ -408,11 +408,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
     }
 
-    private Task PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken) =>
-        PublishCoreAsync(channel, payload, cancellationToken);
-
     /// <returns>Number of subscribers that got the message, or null when Redis could not be reached.</returns>
-    private async Task<long?> PublishCoreAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
+    private async Task<long?> PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
     {
         try
         {
