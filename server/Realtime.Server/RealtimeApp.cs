@@ -70,6 +70,9 @@ public static class RealtimeApp
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
         services.AddSingleton<GroupCommands>();
+        services.AddSingleton<SyncService>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>

@@ -11,12 +11,14 @@ namespace Realtime.Server.Hubs;
 /// calls the feature and returns its DTO. Feature methods live in partial files beside this one.
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
-public sealed partial class GroupHub(GroupCommands groups, TerminalAttacher attacher) : Hub<IGroupClient>
+public sealed partial class GroupHub(GroupCommands groups, SyncService sync, TerminalAttacher attacher) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
 
     private GroupCommands GroupCommands { get; } = groups;
+
+    private SyncService SyncReader { get; } = sync;
 
     /// <summary>The app and user of this connection, from its token.</summary>
     private Caller Caller => Caller.From(Context.User!);
