@@ -291,12 +291,19 @@ node_stop() {
   rm -f "$pidfile"
 }
 
-# wait_ready URL SECONDS [PID]: polls URL/readyz until 200; fails early when PID exits.
+# wait_ready URL SECONDS [PID]: polls URL/readyz until 200; fails early on 404 or when PID
+# exits.
 wait_ready() {
   local url="$1" seconds="$2" pid="${3:-}" deadline
   deadline=$((SECONDS + seconds))
+  local code
   while ((SECONDS < deadline)); do
-    curl -fsS -o /dev/null --max-time 2 "$url/readyz" 2>/dev/null && return 0
+    code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" 2>/dev/null)"
+    [[ "$code" == 200 ]] && return 0
+    if [[ "$code" == 404 ]]; then
+      log "$url/readyz answers 404: this server has no readiness endpoint"
+      return 1
+    fi
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
       log "the node for $url exited before it was ready"
       return 1
