@@ -237,7 +237,7 @@ redis_stop() {
 
 build_release() {
   log "dotnet build Realtime.sln -c Release"
-  (cd "$REPO_ROOT" && dotnet build Realtime.sln -c Release -nologo -v minimal "$@")
+  (cd "$REPO_ROOT" && dotnet build Realtime.sln -c Release -nologo -v minimal)
 }
 
 # node_start PIDFILE LOGFILE|- PORT NODE_ID [NAME=VALUE...]
