@@ -94,7 +94,7 @@ done
   for ((i = 1; i <= NODES; i++)); do
     echo "  node-$i  http://127.0.0.1:$((FIRST_PORT + i - 1))  (hub /hubs/groups, /healthz, /readyz)"
   done
-  echo "  Postgres: ${ConnectionStrings__Postgres}"
+  echo "  Postgres: $(sed -E 's/(Password|Pwd)=[^;]*/\1=***/Ig' <<<"$ConnectionStrings__Postgres")"
   [[ -n "${ConnectionStrings__Redis:-}" ]] && echo "  Redis:    ${ConnectionStrings__Redis}"
   echo
   echo "A token for user alice of the demo app (Development only):"
