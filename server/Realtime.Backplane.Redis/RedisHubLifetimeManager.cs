@@ -75,6 +75,9 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     internal long ReceiveCount => Interlocked.Read(ref _receiveCount);
 
     /// <inheritdoc />
+    /// <summary>Whether Redis is reachable now (for readiness checks).</summary>
+    public bool IsConnected => _connect.IsCompletedSuccessfully && _connect.Result?.IsConnected == true;
+
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         _connections[connection.ConnectionId] = connection;

@@ -38,6 +38,8 @@ public static class RealtimeApp
 
         var app = builder.Build();
         MapEndpoints(app);
+        var terminals = app.Services.GetRequiredService<LocalTerminals>();
+        app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
     }
 
@@ -69,6 +71,7 @@ public static class RealtimeApp
         services.AddSingleton<CommandRunner>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
+        services.AddSingleton<LocalTerminals>();
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<SyncService>();
         services.AddSingleton<RetentionService>();
@@ -100,7 +103,8 @@ public static class RealtimeApp
             });
         }
 
-        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        var health = services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(redis)) health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
     }
 
     private static void MapEndpoints(WebApplication app)
