@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -38,6 +38,9 @@ public static class RealtimeApp
 
         var app = builder.Build();
         MapEndpoints(app);
+        // Created now, so the exporter sees every instrument and counts from the first command.
+        app.Services.GetRequiredService<PrometheusExporter>();
+        app.Services.GetRequiredService<RealtimeMetrics>();
         var terminals = app.Services.GetRequiredService<LocalTerminals>();
         app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
@@ -72,6 +75,9 @@ public static class RealtimeApp
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
         services.AddSingleton<LocalTerminals>();
+        services.AddMetrics();
+        services.AddSingleton<RealtimeMetrics>();
+        services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<SyncService>();
         services.AddSingleton<RetentionService>();
@@ -80,7 +86,9 @@ public static class RealtimeApp
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
             {
+                // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
+                o.AddFilter<HubMetricsFilter>();
                 o.EnableDetailedErrors = false;
                 o.MaximumReceiveMessageSize = 64 * 1024;
             })
@@ -114,6 +122,7 @@ public static class RealtimeApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
 
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
 
         // The device query parameter names the terminal; refuse a bad one before the upgrade.
