@@ -12,6 +12,7 @@ using Realtime.Server.Groups;
 using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
@@ -51,6 +52,7 @@ public static class RealtimeApp
     {
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(ct);
         await RegisterAppsAsync(app.Services, ct);
+        await app.Services.GetRequiredService<Presence>().StartNodeAsync(ct);
         await app.StartAsync(ct);
     }
 
@@ -80,6 +82,14 @@ public static class RealtimeApp
         services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<SyncService>();
+        services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
+        services.AddHttpClient(BeforeCallbacks.HttpClientName);
+        services.AddSingleton<BeforeCallbacks>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
+        services.AddSingleton<Presence>();
+        services.AddHostedService(sp => sp.GetRequiredService<Presence>());
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 

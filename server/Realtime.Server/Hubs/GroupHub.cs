@@ -11,7 +11,7 @@ namespace Realtime.Server.Hubs;
 /// calls the feature and returns its DTO. Feature methods live in partial files beside this one.
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
-public sealed partial class GroupHub(GroupCommands groups, SyncService sync, TerminalAttacher attacher, LocalTerminals terminals) : Hub<IGroupClient>
+public sealed partial class GroupHub(GroupCommands groups, SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
@@ -33,14 +33,16 @@ public sealed partial class GroupHub(GroupCommands groups, SyncService sync, Ter
         var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
         Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
         terminals.Add(Context);
+        await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
         await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
         await base.OnConnectedAsync();
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         terminals.Remove(Context.ConnectionId);
-        return base.OnDisconnectedAsync(exception);
+        await presence.OfflineAsync(Context.ConnectionId);
+        await base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Answers the caller's identity: lets a client check its session.</summary>
