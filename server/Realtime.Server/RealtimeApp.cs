@@ -9,6 +9,8 @@ using Microsoft.Extensions.Options;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
+using Realtime.Server.Messaging;
 using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
@@ -70,6 +72,8 @@ public static class RealtimeApp
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
         services.AddSingleton<GroupCommands>();
+        services.AddSingleton<MembershipCommands>();
+        services.AddSingleton<MessageCommands>();
 
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
