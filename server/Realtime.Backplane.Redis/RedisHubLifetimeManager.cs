@@ -75,6 +75,9 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     internal long ReceiveCount => Interlocked.Read(ref _receiveCount);
 
     /// <inheritdoc />
+    /// <summary>Whether Redis is reachable now (for readiness checks).</summary>
+    public bool IsConnected => _connect.IsCompletedSuccessfully && _connect.Result?.IsConnected == true;
+
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         _connections[connection.ConnectionId] = connection;
@@ -387,7 +390,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         try
         {
             var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName));
-            var receivers = await PublishCoreAsync(channel, payload, cancellationToken).ConfigureAwait(false);
+            var receivers = await PublishAsync(channel, payload, cancellationToken).ConfigureAwait(false);
             if (receivers is not > 0)
             {
                 return;
@@ -408,11 +411,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
     }
 
-    private Task PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken) =>
-        PublishCoreAsync(channel, payload, cancellationToken);
-
     /// <returns>Number of subscribers that got the message, or null when Redis could not be reached.</returns>
-    private async Task<long?> PublishCoreAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
+    private async Task<long?> PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
     {
         try
         {

@@ -40,6 +40,8 @@ public static class RealtimeApp
 
         var app = builder.Build();
         MapEndpoints(app);
+        var terminals = app.Services.GetRequiredService<LocalTerminals>();
+        app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
     }
 
@@ -71,9 +73,13 @@ public static class RealtimeApp
         services.AddSingleton<CommandRunner>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
+        services.AddSingleton<LocalTerminals>();
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<MembershipCommands>();
         services.AddSingleton<MessageCommands>();
+        services.AddSingleton<SyncService>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
@@ -101,7 +107,8 @@ public static class RealtimeApp
             });
         }
 
-        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        var health = services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(redis)) health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
     }
 
     private static void MapEndpoints(WebApplication app)

@@ -21,5 +21,6 @@ public sealed class RealtimeOptions
     public Dictionary<string, AppSettings> Apps { get; set; } = new(StringComparer.Ordinal);
     public TimeSpan RetentionAge { get; set; } = TimeSpan.FromDays(7);
     public int RetentionEventsPerGroup { get; set; } = 10_000;
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
     public int JoinedGroupLimit { get; set; } = 1000;
 }

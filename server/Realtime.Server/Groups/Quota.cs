@@ -14,9 +14,11 @@ public static class Quota
 {
     public static async Task ConsumeAsync(CommandScope s, AppSettings app)
     {
+        // NO KEY UPDATE: rows referencing the app (groups, users) hold KEY SHARE on it, which
+        // FOR UPDATE would have to wait out — two creates would deadlock upgrading.
         var args = new { s.AppId, day = DateOnly.FromDateTime(s.Now) };
         var total = await s.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT group_count FROM apps WHERE app_id = @AppId FOR UPDATE", args, s.Transaction));
+            "SELECT group_count FROM apps WHERE app_id = @AppId FOR NO KEY UPDATE", args, s.Transaction));
         var net = await s.Connection.ExecuteScalarAsync<int>(new CommandDefinition("""
             INSERT INTO app_daily_quota (app_id, day) VALUES (@AppId, @day)
             ON CONFLICT (app_id, day) DO UPDATE SET created = app_daily_quota.created

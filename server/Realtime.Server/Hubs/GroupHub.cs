@@ -14,7 +14,8 @@ namespace Realtime.Server.Hubs;
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
 public sealed partial class GroupHub(
-    GroupCommands groups, MembershipCommands membership, MessageCommands messages, TerminalAttacher attacher) : Hub<IGroupClient>
+    GroupCommands groups, MembershipCommands membership, MessageCommands messages, SyncService sync, TerminalAttacher attacher,
+    LocalTerminals terminals) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
@@ -24,6 +25,8 @@ public sealed partial class GroupHub(
     private MembershipCommands Membership { get; } = membership;
 
     private MessageCommands Messages { get; } = messages;
+
+    private SyncService SyncReader { get; } = sync;
 
     /// <summary>The app and user of this connection, from its token.</summary>
     private Caller Caller => Caller.From(Context.User!);
@@ -37,8 +40,15 @@ public sealed partial class GroupHub(
     {
         var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
         Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
+        terminals.Add(Context);
         await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        terminals.Remove(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Answers the caller's identity: lets a client check its session.</summary>

@@ -21,3 +21,12 @@ public sealed class PostgresHealthCheck(Db db) : IHealthCheck
         }
     }
 }
+
+/// <summary>Ready when the Redis backplane (if this node has one) is connected.</summary>
+public sealed class RedisHealthCheck(Microsoft.AspNetCore.SignalR.HubLifetimeManager<Hubs.GroupHub> manager) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+        Task.FromResult(manager is Backplane.Redis.RedisHubLifetimeManager<Hubs.GroupHub> { IsConnected: false }
+            ? HealthCheckResult.Unhealthy("redis unreachable")
+            : HealthCheckResult.Healthy());
+}

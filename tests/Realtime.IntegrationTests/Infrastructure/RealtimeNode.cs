@@ -41,7 +41,7 @@ public sealed class RealtimeNode : IAsyncDisposable
                 ["Realtime:NodeId"] = nodeId,
                 [$"Realtime:Apps:{App}:Secret"] = AppSecret,
                 [$"Realtime:Apps:{OtherApp}:Secret"] = OtherAppSecret,
-                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("REALTIME_TEST_LOGLEVEL") ?? "Warning",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
             builder.Configuration.AddInMemoryCollection(config);

@@ -1,0 +1,315 @@
+# shellcheck shell=bash
+# Helpers sourced by scripts/run.sh and scripts/test.sh: install what is missing, run a
+# private PostgreSQL 15 and a private Redis on loopback, start and stop server nodes.
+# Every wait is bounded. Nothing here touches a system-wide Postgres or Redis.
+
+REPO_ROOT="${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+SERVER_DLL_DIR="$REPO_ROOT/server/Realtime.Server/bin/Release/net10.0"
+SERVER_DLL="$SERVER_DLL_DIR/Realtime.Server.dll"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------- packages
+
+# Installs postgresql-15, redis-server and curl when one of them is missing; silent otherwise.
+ensure_packages() {
+  local missing=()
+  [[ -x "$PG_BIN/initdb" && -x "$PG_BIN/pg_ctl" ]] || missing+=(postgresql-15)
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
+  command -v curl >/dev/null || missing+=(curl)
+  ((${#missing[@]} == 0)) && return 0
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  log "installing ${missing[*]} (apt-get)"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [[ -x "$PG_BIN/initdb" ]] || die "postgresql-15 installed but $PG_BIN/initdb is missing"
+}
+
+# ---------------------------------------------------------------------------- postgres
+
+# Runs a command as the postgres user when we are root (postgres refuses to run as root).
+as_pg() {
+  # From / because the caller's directory may be closed to postgres.
+  if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Prints the data directory to use for the wanted one. The postgres user must reach it;
+# when it cannot (e.g. a checkout under /root), a directory under /var/tmp keyed by the
+# wanted path is used instead, so reruns find the same cluster.
+pg_resolve_dir() {
+  local want="$1"
+  mkdir -p "$(dirname "$want")"
+  want="$(cd "$(dirname "$want")" && pwd)/$(basename "$want")"
+  if ((EUID != 0)); then echo "$want"; return; fi
+  mkdir -p "$want"
+  chown postgres:postgres "$want"
+  chmod 700 "$want"
+  if as_pg test -r "$want" -a -w "$want" -a -x "$want"; then
+    echo "$want"; return
+  fi
+  rmdir "$want" 2>/dev/null || true
+  local alt
+  alt="/var/tmp/realtime-$(printf '%s' "$want" | sha1sum | cut -c1-12)/$(basename "$want")"
+  mkdir -p "$alt"
+  chmod 755 "$(dirname "$alt")"
+  chown postgres:postgres "$alt"
+  chmod 700 "$alt"
+  log "postgres cannot reach $want; using $alt"
+  echo "$alt"
+}
+
+pg_running() { as_pg "$PG_BIN/pg_ctl" status -D "$1" >/dev/null 2>&1; }
+
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U postgres -d postgres -t 2; }
+
+# Port of the postmaster currently running on a data dir (line 4 of postmaster.pid).
+pg_running_port() { sed -n 4p "$1/postmaster.pid" 2>/dev/null; }
+
+# pg_start DIR PORT [test]
+# Starts (or reuses) a private PostgreSQL 15 cluster listening on 127.0.0.1:PORT only, with
+# trust auth for 127.0.0.1 and no unix socket. Creates the cluster when DIR is empty; reuses
+# it otherwise. In "test" mode durability is off (fsync etc.) and an instance still running on
+# DIR is restarted so this run owns it; otherwise an instance already running on DIR and PORT
+# is reused and left running at the end (PG_REUSED=1).
+# Sets PG_DIR (the real data dir) and PG_PORT.
+pg_start() {
+  local want="$1" port="$2" mode="${3:-dev}" dir
+  dir="$(pg_resolve_dir "$want")"
+  # shellcheck disable=SC2034  # PG_PORT is for callers
+  PG_DIR="$dir" PG_PORT="$port" PG_REUSED=0
+
+  if [[ ! -f "$dir/PG_VERSION" ]]; then
+    [[ -z "$(ls -A "$dir")" ]] || die "$dir is neither empty nor a PostgreSQL cluster; remove it"
+    log "initdb $dir"
+    as_pg "$PG_BIN/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 \
+      || { cat "$dir.initdb.log" >&2; die "initdb failed"; }
+    # Only 127.0.0.1 is trusted; there is no socket and no other address to reach.
+    printf '%s\n' '# managed by scripts/lib.sh' 'host all all 127.0.0.1/32 trust' >"$dir/pg_hba.conf"
+    echo "include_if_exists = 'realtime.conf'" >>"$dir/postgresql.conf"
+  fi
+  [[ "$(cat "$dir/PG_VERSION")" == 15 ]] || die "$dir holds a PostgreSQL $(cat "$dir/PG_VERSION") cluster, not 15"
+
+  if pg_running "$dir"; then
+    if [[ "$mode" != test && "$(pg_running_port "$dir")" == "$port" ]] && pg_ready "$port"; then
+      log "reusing PostgreSQL already running on $dir (127.0.0.1:$port)"
+      PG_REUSED=1
+      return 0
+    fi
+    log "stopping the PostgreSQL left running on $dir"
+    pg_stop_dir "$dir"
+  fi
+  if pg_ready "$port"; then
+    die "something else already answers as PostgreSQL on 127.0.0.1:$port"
+  fi
+
+  # Rewritten each start so the port and mode always match this call.
+  {
+    echo '# managed by scripts/lib.sh, rewritten at each start'
+    echo "port = $port"
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = ''"
+    echo "max_connections = 200"
+    if [[ "$mode" == test ]]; then
+      echo "fsync = off"
+      echo "synchronous_commit = off"
+      echo "full_page_writes = off"
+    fi
+  } >"$dir/realtime.conf"
+  ((EUID == 0)) && chown postgres:postgres "$dir/realtime.conf" "$dir/pg_hba.conf"
+
+  log "starting PostgreSQL 15 on 127.0.0.1:$port ($dir)"
+  as_pg "$PG_BIN/pg_ctl" start -D "$dir" -l "$dir/postgres.log" -w -t 60 >/dev/null \
+    || { tail -n 30 "$dir/postgres.log" >&2 || true; die "PostgreSQL did not start"; }
+  local i
+  for ((i = 0; i < 60; i++)); do
+    pg_ready "$port" && return 0
+    sleep 0.5
+  done
+  tail -n 30 "$dir/postgres.log" >&2 || true
+  die "PostgreSQL on 127.0.0.1:$port did not accept connections within 30 s"
+}
+
+pg_stop_dir() {
+  local dir="$1"
+  pg_running "$dir" || return 0
+  as_pg "$PG_BIN/pg_ctl" stop -D "$dir" -m fast -w -t 60 >/dev/null 2>&1 \
+    || as_pg "$PG_BIN/pg_ctl" stop -D "$dir" -m immediate -w -t 30 >/dev/null 2>&1 \
+    || log "warning: could not stop PostgreSQL on $dir"
+}
+
+# Stops the cluster pg_start started (not one it merely reused).
+pg_stop() {
+  [[ -n "${PG_DIR:-}" && "${PG_REUSED:-0}" == 0 ]] || return 0
+  log "stopping PostgreSQL ($PG_DIR)"
+  pg_stop_dir "$PG_DIR"
+}
+
+# psql as postgres on the private instance: pg_psql PORT [psql args...]
+pg_psql() {
+  local port="$1"; shift
+  PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"
+}
+
+pg_create_db() {
+  local port="$1" db="$2"
+  if [[ "$(pg_psql "$port" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]]; then
+    log "creating database $db"
+    pg_psql "$port" -c "CREATE DATABASE \"$db\""
+  fi
+}
+
+pg_recreate_db() {
+  local port="$1" db="$2"
+  pg_psql "$port" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\""
+}
+
+# ---------------------------------------------------------------------------- redis
+
+redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
+
+# True when PID is alive and its command line contains PATTERN.
+pid_matches() {
+  local pid="$1" pattern="$2"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$pattern"
+}
+
+# redis_start DIR PORT [test]
+# Starts a private redis-server on 127.0.0.1:PORT, daemonized, pidfile and log in DIR, no
+# persistence. A redis left running from DIR is reused (dev) or restarted (test).
+# Sets REDIS_DIR, REDIS_PORT, REDIS_REUSED.
+redis_start() {
+  local dir="$1" port="$2" mode="${3:-dev}" pid
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  REDIS_DIR="$dir" REDIS_PORT="$port" REDIS_REUSED=0
+  pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"
+  if pid_matches "$pid" redis-server; then
+    if [[ "$mode" != test ]] && redis_ping "$port" && pid_matches "$pid" ":$port"; then
+      log "reusing redis-server already running on 127.0.0.1:$port"
+      REDIS_REUSED=1
+      return 0
+    fi
+    log "stopping the redis-server left running from $dir"
+    redis_stop_pid "$pid"
+  fi
+  redis_ping "$port" && die "something else already answers as Redis on 127.0.0.1:$port"
+
+  log "starting redis-server on 127.0.0.1:$port"
+  rm -f "$dir/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" \
+    || die "redis-server did not start"
+  local i
+  for ((i = 0; i < 60; i++)); do
+    redis_ping "$port" && return 0
+    sleep 0.25
+  done
+  tail -n 20 "$dir/redis.log" >&2 || true
+  die "redis-server on 127.0.0.1:$port did not answer PING within 15 s"
+}
+
+redis_stop_pid() {
+  local pid="$1" i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# Stops the redis-server redis_start started (not one it merely reused).
+redis_stop() {
+  [[ -n "${REDIS_DIR:-}" && "${REDIS_REUSED:-0}" == 0 ]] || return 0
+  local pid
+  pid="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null || true)"
+  pid_matches "$pid" redis-server || return 0
+  log "stopping redis-server (127.0.0.1:$REDIS_PORT)"
+  redis_stop_pid "$pid"
+}
+
+# ---------------------------------------------------------------------------- server nodes
+
+build_release() {
+  log "dotnet build Realtime.sln -c Release"
+  (cd "$REPO_ROOT" && dotnet build Realtime.sln -c Release -nologo -v minimal)
+}
+
+# node_start PIDFILE LOGFILE|- PORT NODE_ID [NAME=VALUE...]
+# Starts the Release build of the server in the background with its output directory as
+# working directory (so appsettings*.json are found). The extra NAME=VALUE pairs are added to
+# the environment. A node left running from the same pidfile is stopped first.
+# Prints nothing; the pid is written to PIDFILE.
+node_start() {
+  local pidfile="$1" logfile="$2" port="$3" node_id="$4"; shift 4
+  [[ -f "$SERVER_DLL" ]] || die "$SERVER_DLL not found: build first"
+  local old
+  old="$(cat "$pidfile" 2>/dev/null || true)"
+  if pid_matches "$old" Realtime.Server; then
+    log "stopping $node_id left running from a previous run (pid $old)"
+    node_stop_pid "$old"
+  fi
+  if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+    die "port $port is already served by something else"
+  fi
+  mkdir -p "$(dirname "$pidfile")"
+  (
+    cd "$SERVER_DLL_DIR" || exit 1
+    export ASPNETCORE_URLS="http://127.0.0.1:$port" Realtime__NodeId="$node_id"
+    local kv
+    for kv in "$@"; do export "${kv?}"; done
+    if [[ "$logfile" == - ]]; then
+      # Prefix each line with the node id; exec keeps the pid that of dotnet.
+      exec dotnet "$SERVER_DLL" > >(sed -u "s/^/[$node_id] /") 2>&1
+    else
+      exec dotnet "$SERVER_DLL" >"$logfile" 2>&1
+    fi
+  ) &
+  echo $! >"$pidfile"
+}
+
+node_stop_pid() {
+  local pid="$1" i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 60; i++)); do      # graceful shutdown gets up to 15 s
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  log "node pid $pid did not stop in 15 s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+node_stop() {
+  local pidfile="$1" pid
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  if pid_matches "$pid" Realtime.Server; then node_stop_pid "$pid"; fi
+  rm -f "$pidfile"
+}
+
+# wait_ready URL SECONDS [PID]: polls URL/readyz until 200; fails early on 404 or when PID
+# exits.
+wait_ready() {
+  local url="$1" seconds="$2" pid="${3:-}" deadline
+  deadline=$((SECONDS + seconds))
+  local code
+  while ((SECONDS < deadline)); do
+    code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" 2>/dev/null)"
+    [[ "$code" == 200 ]] && return 0
+    if [[ "$code" == 404 ]]; then
+      log "$url/readyz answers 404: this server has no readiness endpoint"
+      return 1
+    fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      log "the node for $url exited before it was ready"
+      return 1
+    fi
+    sleep 0.5
+  done
+  log "$url/readyz did not answer 200 within $seconds s"
+  return 1
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # on_exit runs from the EXIT trap
+# Test: builds the solution, runs the .NET tests against a private PostgreSQL and Redis, then
+# the JS end-to-end tests against two server nodes, and ends with one line
+# "N passed, M failed". M counts failed tests plus failed steps (build, a node that never got
+# ready, a runner that crashed, no tests at all), so the exit code is 0 exactly when M is 0.
+#
+# Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:55433,
+# Redis .data/test-redis on 127.0.0.1:56380, e2e nodes on 5091 and 5092, logs in
+# .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
+set -uo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT" || exit 1
+# shellcheck source=scripts/lib.sh
+source "$REPO_ROOT/scripts/lib.sh"
+
+PG_TEST_PORT=55433
+REDIS_TEST_PORT=56380
+E2E_PORT1=5091
+E2E_PORT2=5092
+E2E_DB=realtime_e2e
+DATA="$REPO_ROOT/.data"
+LOGS="$DATA/test-logs"
+RUN="$DATA/test-run"
+
+TESTS_PASSED=0
+TESTS_FAILED=0
+STEPS_FAILED=()
+E2E_NODES_STARTED=0
+
+step_failed() {
+  STEPS_FAILED+=("$1")
+  log "FAILED: $1"
+}
+
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((E2E_NODES_STARTED)); then
+    node_stop "$RUN/e2e-node-1.pid"
+    node_stop "$RUN/e2e-node-2.pid"
+  fi
+  pg_stop
+  redis_stop
+  # An abort (a die in the bootstrap, a signal) is a failure even when no step recorded one.
+  if ((rc != 0 && ${#STEPS_FAILED[@]} == 0 && TESTS_FAILED == 0)); then
+    STEPS_FAILED+=("aborted (exit $rc)")
+  fi
+  local step
+  for step in "${STEPS_FAILED[@]}"; do log "failed step: $step"; done
+  echo "$TESTS_PASSED passed, $((TESTS_FAILED + ${#STEPS_FAILED[@]})) failed"
+  if ((${#STEPS_FAILED[@]} > 0 || TESTS_FAILED > 0)); then exit 1; fi
+  exit 0
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Adds up the per-assembly summaries of dotnet test (VSTest: "Passed!  - Failed: 0, Passed:
+# 12, ..."; Microsoft.Testing.Platform: "failed: 0" / "succeeded: 12" under "Test run
+# summary"). Prints "passed failed found" where found is 0 when no summary was seen.
+parse_dotnet_test() {
+  awk '
+    /(Passed|Failed)! +- +Failed: *[0-9]+, *Passed: *[0-9]+/ {
+      line = $0
+      sub(/.*Failed: */, "", line); f = line + 0
+      line = $0
+      sub(/.*Passed: */, "", line); p = line + 0
+      failed += f; passed += p; found = 1; next
+    }
+    /Test run summary:/ { mtp = 1; next }
+    mtp && /^ *failed: *[0-9]+/ { line = $0; sub(/.*failed: */, "", line); mf += line; mfound = 1 }
+    mtp && /^ *succeeded: *[0-9]+/ { line = $0; sub(/.*succeeded: */, "", line); mp += line; mfound = 1 }
+    END {
+      if (found) print passed + 0, failed + 0, 1
+      else if (mfound) print mp + 0, mf + 0, 1
+      else print 0, 0, 0
+    }' "$1"
+}
+
+# Adds up node --test TAP totals ("# pass N", "# fail N", "# cancelled N").
+parse_node_test() {
+  awk '
+    /^# pass [0-9]+/ { p += $3; found = 1 }
+    /^# fail [0-9]+/ { f += $3 }
+    /^# cancelled [0-9]+/ { f += $3 }
+    END { print p + 0, f + 0, found + 0 }' "$1"
+}
+
+show_tail() {
+  local file="$1"
+  [[ -f "$file" ]] || return 0
+  echo "----- last lines of $file -----" >&2
+  tail -n 40 "$file" >&2
+  echo "-----" >&2
+}
+
+mkdir -p "$LOGS" "$RUN"
+
+# ------------------------------------------------------------------ bootstrap
+ensure_packages
+for tool in dotnet node npm; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+pg_start "$DATA/test-pg" "$PG_TEST_PORT" test
+redis_start "$DATA/test-redis" "$REDIS_TEST_PORT" test
+
+# For the .NET tests: an admin connection (tests create their own databases), the test Redis,
+# and the redis-server binary for tests that run their own.
+export REALTIME_TEST_PG="Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=postgres"
+export REALTIME_TEST_REDIS="127.0.0.1:$REDIS_TEST_PORT"
+REALTIME_REDIS_SERVER_BIN="$(command -v redis-server)"
+export REALTIME_REDIS_SERVER_BIN
+log "REALTIME_TEST_PG=$REALTIME_TEST_PG REALTIME_TEST_REDIS=$REALTIME_TEST_REDIS"
+
+# ------------------------------------------------------------------ build
+BUILD_OK=0
+log "dotnet build Realtime.sln -c Release"
+if timeout -k 30s 15m dotnet build Realtime.sln -c Release -nologo -v minimal 2>&1 | tee "$LOGS/build.log"; then
+  BUILD_OK=1
+else
+  step_failed "dotnet build Realtime.sln -c Release"
+fi
+
+# ------------------------------------------------------------------ .NET tests
+if ((BUILD_OK)); then
+  log "dotnet test Realtime.sln -c Release"
+  # A test that hangs for 5 minutes is killed and reported instead of stalling the run.
+  timeout -k 30s 45m dotnet test Realtime.sln -c Release --no-build \
+    --blame-hang-timeout 5m --blame-hang-dump-type none 2>&1 | tee "$LOGS/dotnet-test.log"
+  rc=${PIPESTATUS[0]}
+  read -r p f found < <(parse_dotnet_test "$LOGS/dotnet-test.log")
+  TESTS_PASSED=$((TESTS_PASSED + p))
+  TESTS_FAILED=$((TESTS_FAILED + f))
+  log "dotnet test: $p passed, $f failed (exit $rc)"
+  if ((rc == 124 || rc == 137)); then
+    step_failed "dotnet test timed out"
+  elif ((rc != 0 && f == 0)); then
+    step_failed "dotnet test exited $rc without a failed test (crash or aborted run)"
+  elif ((found == 0)); then
+    log "dotnet test found no tests"
+  fi
+fi
+
+# ------------------------------------------------------------------ JS end-to-end tests
+run_e2e() {
+  log "npm ci (tests/e2e)"
+  if ! (cd tests/e2e && timeout -k 10s 5m npm ci --no-audit --no-fund --loglevel=error) 2>&1 | tee "$LOGS/npm-ci.log"; then
+    step_failed "npm ci in tests/e2e"
+    return
+  fi
+
+  log "fresh database $E2E_DB"
+  if ! pg_recreate_db "$PG_TEST_PORT" "$E2E_DB"; then
+    step_failed "create database $E2E_DB"
+    return
+  fi
+  redis-cli -h 127.0.0.1 -p "$REDIS_TEST_PORT" flushall >/dev/null
+
+  local env=(
+    ASPNETCORE_ENVIRONMENT=Development
+    "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=$E2E_DB"
+    "ConnectionStrings__Redis=127.0.0.1:$REDIS_TEST_PORT"
+  )
+  E2E_NODES_STARTED=1
+  # One after the other: the second node finds the migrations applied.
+  log "starting e2e nodes on $E2E_PORT1 and $E2E_PORT2 (logs in $LOGS)"
+  node_start "$RUN/e2e-node-1.pid" "$LOGS/e2e-node-1.log" "$E2E_PORT1" e2e-node-1 "${env[@]}"
+  if ! wait_ready "http://127.0.0.1:$E2E_PORT1" 90 "$(cat "$RUN/e2e-node-1.pid")"; then
+    step_failed "e2e node 1 not ready on 127.0.0.1:$E2E_PORT1"
+    show_tail "$LOGS/e2e-node-1.log"
+    return
+  fi
+  node_start "$RUN/e2e-node-2.pid" "$LOGS/e2e-node-2.log" "$E2E_PORT2" e2e-node-2 "${env[@]}"
+  if ! wait_ready "http://127.0.0.1:$E2E_PORT2" 90 "$(cat "$RUN/e2e-node-2.pid")"; then
+    step_failed "e2e node 2 not ready on 127.0.0.1:$E2E_PORT2"
+    show_tail "$LOGS/e2e-node-2.log"
+  fi
+
+  log "node --test (tests/e2e)"
+  (
+    cd tests/e2e &&
+      REALTIME_E2E_URL="http://127.0.0.1:$E2E_PORT1" REALTIME_E2E_URL2="http://127.0.0.1:$E2E_PORT2" \
+        timeout -k 10s 10m node --test --test-reporter=tap
+  ) 2>&1 | tee "$LOGS/e2e.log"
+  local rc=${PIPESTATUS[0]} p f found
+  read -r p f found < <(parse_node_test "$LOGS/e2e.log")
+  TESTS_PASSED=$((TESTS_PASSED + p))
+  TESTS_FAILED=$((TESTS_FAILED + f))
+  log "e2e: $p passed, $f failed (exit $rc)"
+  if ((rc == 124 || rc == 137)); then
+    step_failed "node --test timed out"
+  elif ((rc != 0 && f == 0)); then
+    step_failed "node --test exited $rc without a failed test"
+  fi
+  if ((rc != 0)); then
+    show_tail "$LOGS/e2e-node-1.log"
+    show_tail "$LOGS/e2e-node-2.log"
+  fi
+
+  node_stop "$RUN/e2e-node-1.pid"
+  node_stop "$RUN/e2e-node-2.pid"
+  E2E_NODES_STARTED=0
+}
+
+if ((BUILD_OK)); then
+  run_e2e
+fi
+
+if ((TESTS_PASSED + TESTS_FAILED == 0)); then
+  step_failed "no tests ran"
+fi
+exit 0 # on_exit prints the summary and sets the exit code

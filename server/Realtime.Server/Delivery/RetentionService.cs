@@ -1,0 +1,73 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Realtime.Server.Apps;
+using Realtime.Server.Data;
+
+namespace Realtime.Server.Delivery;
+
+/// <summary>
+/// Trims the log to the retention of SPEC §5.3 (age, and events per group) and forgets
+/// requestIds after 24 h. One node at a time works (a try-lock), the others skip the round.
+/// </summary>
+public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<RetentionService> logger)
+    : BackgroundService
+{
+    private const long LockKey = 0x5245_5445_4E54_494F; // "RETENTIO"
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RetentionInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await TrimAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(e);
+            }
+        }
+    }
+
+    /// <summary>One round; answers false when another node holds the round.</summary>
+    public async Task<bool> TrimAsync(CancellationToken ct = default)
+    {
+        var o = options.Value;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var c = await db.OpenAsync(ct);
+        if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }, cancellationToken: ct)))
+            return false;
+        try
+        {
+            var args = new { cutoff = now - o.RetentionAge, keep = (long)o.RetentionEventsPerGroup, requestCutoff = now - Idempotency.Window };
+            var trimmed = await c.ExecuteAsync(new CommandDefinition("""
+                WITH old AS (
+                    DELETE FROM group_events e USING groups g
+                    WHERE e.gid = g.gid AND (e.at < @cutoff OR e.seq <= g.last_seq - @keep)
+                    RETURNING e.gid, e.seq)
+                UPDATE groups g SET trimmed_through = GREATEST(g.trimmed_through, o.max_seq)
+                FROM (SELECT gid, max(seq) AS max_seq FROM old GROUP BY gid) o WHERE g.gid = o.gid;
+
+                WITH old AS (DELETE FROM system_messages WHERE at < @cutoff RETURNING app_id, user_id, seq)
+                UPDATE users u SET trimmed_through = GREATEST(u.trimmed_through, o.max_seq)
+                FROM (SELECT app_id, user_id, max(seq) AS max_seq FROM old GROUP BY app_id, user_id) o
+                WHERE u.app_id = o.app_id AND u.user_id = o.user_id;
+
+                DELETE FROM idempotency_keys WHERE created_at < @requestCutoff;
+                """, args, cancellationToken: ct));
+            LogTrimmed(trimmed);
+            return true;
+        }
+        finally
+        {
+            await c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@LockKey)", new { LockKey }, cancellationToken: CancellationToken.None));
+        }
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Retention round done ({Rows} rows changed)")]
+    private partial void LogTrimmed(int rows);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Retention round failed")]
+    private partial void LogFailed(Exception e);
+}

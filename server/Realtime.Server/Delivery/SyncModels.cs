@@ -1,0 +1,12 @@
+namespace Realtime.Server.Delivery;
+
+/// <summary>Sync's request: the last seqs a terminal has seen (exclusive cursors; 0 = from the start).</summary>
+public sealed record SyncRequest(long? SystemSince, Dictionary<string, long>? Groups = null, int? Limit = null);
+
+public sealed record SyncResult(SystemSync System, Dictionary<string, GroupSync> Groups);
+
+/// <summary>tooOld: messages after the cursor were trimmed by retention; the client reloads state.</summary>
+public sealed record SystemSync(IReadOnlyList<SystemMessageDto> Items, long Next, bool HasMore, bool TooOld);
+
+/// <summary>removed: the user is no longer a member; items stop at the event that removed them.</summary>
+public sealed record GroupSync(IReadOnlyList<GroupEventDto> Items, long Next, bool HasMore, bool Removed, bool TooOld);

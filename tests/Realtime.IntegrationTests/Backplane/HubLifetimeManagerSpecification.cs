@@ -1,0 +1,278 @@
+namespace Realtime.IntegrationTests.Backplane;
+
+/// <summary>
+/// What every deployment must guarantee, whatever carries the messages: node A holds the clients,
+/// node B makes the calls. Where a test proves that something was NOT delivered, it sends a marker
+/// that is ordered after it and checks the marker is the next thing the client sees.
+/// </summary>
+public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
+{
+    private const int OrderingRounds = 50;
+
+    protected TestNode A { get; private set; } = null!;
+
+    protected TestNode B { get; private set; } = null!;
+
+    protected abstract (TestNode A, TestNode B) CreateNodes();
+
+    public Task InitializeAsync()
+    {
+        (A, B) = CreateNodes();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await A.DisposeAsync();
+        if (!ReferenceEquals(A, B))
+        {
+            await B.DisposeAsync();
+        }
+    }
+
+    protected static string NewId(string kind) => $"{kind}-{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task SendAllAsync_ClientsOnBothNodes_EveryClientReceives()
+    {
+        var a1 = await A.ConnectAsync();
+        var b1 = await B.ConnectAsync();
+
+        await B.Manager.SendAllAsync("Hello", ["all"]).Within();
+
+        Assert.Equal("all", (await a1.NextAsync("Hello")).Arg(0));
+        Assert.Equal("all", (await b1.NextAsync("Hello")).Arg(0));
+    }
+
+    [Fact]
+    public async Task SendAllExceptAsync_ExcludedClientOnOtherNode_OnlyOthersReceive()
+    {
+        var excluded = await A.ConnectAsync();
+        var a2 = await A.ConnectAsync();
+        var b1 = await B.ConnectAsync();
+
+        await B.Manager.SendAllExceptAsync("Hello", ["m"], [excluded.ConnectionId]).Within();
+        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
+
+        await a2.NextAsync("Hello");
+        await b1.NextAsync("Hello");
+        await excluded.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendConnectionAsync_ClientOnOtherNode_Receives()
+    {
+        var a1 = await A.ConnectAsync();
+
+        await B.Manager.SendConnectionAsync(a1.ConnectionId, "Direct", [42]).Within();
+
+        Assert.Equal("42", (await a1.NextAsync("Direct")).Arg(0));
+    }
+
+    [Fact]
+    public async Task SendConnectionsAsync_ClientsOnBothNodes_EachReceivesOnce()
+    {
+        var a1 = await A.ConnectAsync();
+        var b1 = await B.ConnectAsync();
+
+        await B.Manager.SendConnectionsAsync([a1.ConnectionId, b1.ConnectionId], "Direct", ["x"]).Within();
+        await B.Manager.SendConnectionsAsync([a1.ConnectionId, b1.ConnectionId], "Marker", []).Within();
+
+        await a1.NextAsync("Direct");
+        await a1.NextAsync("Marker");
+        await b1.NextAsync("Direct");
+        await b1.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendGroupAsync_MemberOnOtherNode_MemberReceivesNonMemberDoesNot()
+    {
+        var group = NewId("g");
+        var member = await A.ConnectAsync();
+        var outsider = await A.ConnectAsync();
+        await A.Manager.AddToGroupAsync(member.ConnectionId, group).Within();
+
+        await B.Manager.SendGroupAsync(group, "InGroup", [group]).Within();
+        await B.Manager.SendConnectionAsync(outsider.ConnectionId, "Marker", []).Within();
+
+        Assert.Equal(group, (await member.NextAsync("InGroup")).Arg(0));
+        await outsider.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendGroupsAsync_MembersOfTwoGroupsOnTwoNodes_EachMemberReceives()
+    {
+        var (group1, group2) = (NewId("g"), NewId("g"));
+        var a1 = await A.ConnectAsync();
+        var b1 = await B.ConnectAsync();
+        var outsider = await A.ConnectAsync();
+        await A.Manager.AddToGroupAsync(a1.ConnectionId, group1).Within();
+        await B.Manager.AddToGroupAsync(b1.ConnectionId, group2).Within();
+
+        await B.Manager.SendGroupsAsync([group1, group2], "InGroup", []).Within();
+        await B.Manager.SendConnectionAsync(outsider.ConnectionId, "Marker", []).Within();
+
+        await a1.NextAsync("InGroup");
+        await b1.NextAsync("InGroup");
+        await outsider.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendGroupExceptAsync_ExcludedMemberOnOtherNode_OthersReceive()
+    {
+        var group = NewId("g");
+        var excluded = await A.ConnectAsync();
+        var a2 = await A.ConnectAsync();
+        var b1 = await B.ConnectAsync();
+        foreach (var (node, client) in new[] { (A, excluded), (A, a2), (B, b1) })
+        {
+            await node.Manager.AddToGroupAsync(client.ConnectionId, group).Within();
+        }
+
+        await B.Manager.SendGroupExceptAsync(group, "InGroup", [], [excluded.ConnectionId]).Within();
+        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
+
+        await a2.NextAsync("InGroup");
+        await b1.NextAsync("InGroup");
+        await excluded.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendUserAsync_UserConnectedOnBothNodes_EveryConnectionOfUserReceives()
+    {
+        var (user, other) = (NewId("u"), NewId("u"));
+        var a1 = await A.ConnectAsync(user);
+        var b1 = await B.ConnectAsync(user);
+        var otherClient = await A.ConnectAsync(other);
+
+        await B.Manager.SendUserAsync(user, "ToUser", [user]).Within();
+        await B.Manager.SendConnectionAsync(otherClient.ConnectionId, "Marker", []).Within();
+
+        Assert.Equal(user, (await a1.NextAsync("ToUser")).Arg(0));
+        Assert.Equal(user, (await b1.NextAsync("ToUser")).Arg(0));
+        await otherClient.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task SendUsersAsync_TwoUsersOnDifferentNodes_BothReceive()
+    {
+        var (user1, user2) = (NewId("u"), NewId("u"));
+        var a1 = await A.ConnectAsync(user1);
+        var b1 = await B.ConnectAsync(user2);
+
+        await B.Manager.SendUsersAsync([user1, user2], "ToUser", []).Within();
+
+        await a1.NextAsync("ToUser");
+        await b1.NextAsync("ToUser");
+    }
+
+    [Fact]
+    public async Task AddToGroupAsync_ConnectionOnOtherNode_ReceivesGroupSendMadeRightAfter()
+    {
+        var a1 = await A.ConnectAsync();
+
+        for (var round = 0; round < 10; round++)
+        {
+            // A fresh group each round, so node A must subscribe before B's send is published.
+            var group = NewId("g");
+            await B.Manager.AddToGroupAsync(a1.ConnectionId, group).Within();
+            await B.Manager.SendGroupAsync(group, "InGroup", [round]).Within();
+
+            Assert.Equal(round.ToString(), (await a1.NextAsync("InGroup")).Arg(0));
+        }
+    }
+
+    [Fact]
+    public async Task RemoveFromGroupAsync_ConnectionOnOtherNode_StopsReceiving()
+    {
+        var group = NewId("g");
+        var removed = await A.ConnectAsync();
+        var stays = await A.ConnectAsync();
+        await A.Manager.AddToGroupAsync(removed.ConnectionId, group).Within();
+        await A.Manager.AddToGroupAsync(stays.ConnectionId, group).Within();
+
+        await B.Manager.RemoveFromGroupAsync(removed.ConnectionId, group).Within();
+        await B.Manager.SendGroupAsync(group, "InGroup", []).Within();
+        await B.Manager.SendConnectionAsync(removed.ConnectionId, "Marker", []).Within();
+
+        await stays.NextAsync("InGroup");
+        await removed.NextAsync("Marker");
+    }
+
+    [Fact]
+    public async Task AddToGroupAsync_UnknownConnection_CompletesWithoutError()
+    {
+        var group = NewId("g");
+        var member = await A.ConnectAsync();
+        await A.Manager.AddToGroupAsync(member.ConnectionId, group).Within();
+
+        await B.Manager.AddToGroupAsync(NewId("nobody"), group).Within();
+        await B.Manager.SendGroupAsync(group, "InGroup", []).Within();
+
+        await member.NextAsync("InGroup");
+    }
+
+    [Fact]
+    public async Task AddUserToGroupAsync_ThenSendGroup_EveryConnectionOfUserReceivesEveryRound()
+    {
+        var user = NewId("u");
+        TestClient[] clients = [await A.ConnectAsync(user), await A.ConnectAsync(user), await B.ConnectAsync(user)];
+
+        for (var round = 0; round < OrderingRounds; round++)
+        {
+            var group = NewId("g");
+            await B.UserGroups.AddUserToGroupAsync(user, group).Within();
+            await B.Manager.SendGroupAsync(group, "InGroup", [round]).Within();
+
+            foreach (var client in clients)
+            {
+                Assert.Equal(round.ToString(), (await client.NextAsync("InGroup")).Arg(0));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RemoveUserFromGroupAsync_ThenSendGroup_NoConnectionOfUserReceivesAnyRound()
+    {
+        var user = NewId("u");
+        TestClient[] clients = [await A.ConnectAsync(user), await A.ConnectAsync(user), await B.ConnectAsync(user)];
+        // Another member on each node keeps both nodes subscribed to the group, so the removed
+        // connections are filtered by membership, not merely by a missing subscription.
+        TestClient[] witnesses = [await A.ConnectAsync(NewId("w")), await B.ConnectAsync(NewId("w"))];
+
+        for (var round = 0; round < OrderingRounds; round++)
+        {
+            var group = NewId("g");
+            await A.Manager.AddToGroupAsync(witnesses[0].ConnectionId, group).Within();
+            await B.Manager.AddToGroupAsync(witnesses[1].ConnectionId, group).Within();
+            await B.UserGroups.AddUserToGroupAsync(user, group).Within();
+
+            await B.UserGroups.RemoveUserFromGroupAsync(user, group).Within();
+            await B.Manager.SendGroupAsync(group, "InGroup", [round]).Within();
+            await B.Manager.SendUserAsync(user, "Marker", [round]).Within();
+
+            foreach (var client in clients)
+            {
+                Assert.Equal(round.ToString(), (await client.NextAsync("Marker")).Arg(0));
+            }
+
+            foreach (var witness in witnesses)
+            {
+                Assert.Equal(round.ToString(), (await witness.NextAsync("InGroup")).Arg(0));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AddUserToGroupAsync_UserWithoutConnections_CompletesWithoutError()
+    {
+        var group = NewId("g");
+        var member = await A.ConnectAsync(NewId("u"));
+        await A.Manager.AddToGroupAsync(member.ConnectionId, group).Within();
+
+        await B.UserGroups.AddUserToGroupAsync(NewId("offline"), group).Within();
+        await B.Manager.SendGroupAsync(group, "InGroup", []).Within();
+
+        await member.NextAsync("InGroup");
+    }
+}

@@ -1,0 +1,66 @@
+using Realtime.Backplane.Redis.Internal;
+using StackExchange.Redis;
+
+namespace Realtime.IntegrationTests.Backplane;
+
+/// <summary>The specification on two Redis-backed nodes, plus what only the Redis backplane promises.</summary>
+public sealed class RedisBackplaneTests : HubLifetimeManagerSpecification
+{
+    private readonly string _prefix = NewId("test");
+
+    protected override (TestNode A, TestNode B) CreateNodes() =>
+        (TestNode.WithRedis(TestRedis.Configuration, _prefix), TestNode.WithRedis(TestRedis.Configuration, _prefix));
+
+    [Fact]
+    public async Task SendGroupAsync_MembersSpreadOverTwoNodes_OnePublishAndOneDeliveryPerNode()
+    {
+        var group = NewId("g");
+        var clients = new List<TestClient>();
+        foreach (var node in new[] { A, B })
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var client = await node.ConnectAsync(NewId("u"));
+                await node.Manager.AddToGroupAsync(client.ConnectionId, group).Within();
+                clients.Add(client);
+            }
+        }
+
+        var publishesBefore = A.Redis.PublishCount + B.Redis.PublishCount;
+        var (receivedByABefore, receivedByBBefore) = (A.Redis.ReceiveCount, B.Redis.ReceiveCount);
+
+        await B.Manager.SendGroupAsync(group, "InGroup", ["once"]).Within();
+        foreach (var client in clients)
+        {
+            await client.NextAsync("InGroup");
+        }
+
+        Assert.Equal(1, A.Redis.PublishCount + B.Redis.PublishCount - publishesBefore);
+        Assert.Equal(1, A.Redis.ReceiveCount - receivedByABefore);
+        Assert.Equal(1, B.Redis.ReceiveCount - receivedByBBefore);
+    }
+
+    [Fact]
+    public async Task OnDisconnectedAsync_LastLocalMemberLeaves_NodeUnsubscribesGroupAndUserChannels()
+    {
+        var (group, user) = (NewId("g"), NewId("u"));
+        var channels = new RedisChannels(_prefix, typeof(TestHub).FullName!);
+        using var redis = await ConnectionMultiplexer.ConnectAsync(TestRedis.Configuration).Within();
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var first = await A.ConnectAsync(user);
+        var second = await A.ConnectAsync(user);
+        await A.Manager.AddToGroupAsync(first.ConnectionId, group).Within();
+        await A.Manager.AddToGroupAsync(second.ConnectionId, group).Within();
+
+        Assert.Equal(1, await server.SubscriptionSubscriberCountAsync(channels.Group(group)).Within());
+        Assert.Equal(1, await server.SubscriptionSubscriberCountAsync(channels.User(user)).Within());
+
+        await A.DisconnectAsync(first);
+        Assert.Equal(1, await server.SubscriptionSubscriberCountAsync(channels.Group(group)).Within());
+
+        await A.DisconnectAsync(second);
+        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.Group(group)).Within());
+        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.User(user)).Within());
+        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.Connection(second.ConnectionId)).Within());
+    }
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Realtime.IntegrationTests.Backplane;
+
+/// <summary>One invocation a test client received.</summary>
+public sealed record Received(string Target, JsonElement[] Arguments)
+{
+    public string Arg(int index) => Arguments[index].ToString();
+}
+
+/// <summary>A SignalR connection over in-memory pipes that parses what the server writes (JSON protocol).</summary>
+public sealed class TestClient : IAsyncDisposable
+{
+    private const byte RecordSeparator = 0x1e;
+
+    private readonly Pipe _toClient = new();
+    private readonly Pipe _fromClient = new();
+    private readonly Channel<Received> _received = Channel.CreateUnbounded<Received>();
+    private readonly Task _reading;
+
+    public TestClient(string? userId)
+    {
+        var transport = new DuplexPipe(_fromClient.Reader, _toClient.Writer);
+        var application = new DuplexPipe(_toClient.Reader, _fromClient.Writer);
+        var context = new DefaultConnectionContext(Guid.NewGuid().ToString("N"), transport, application);
+        var options = new HubConnectionContextOptions
+        {
+            KeepAliveInterval = TimeSpan.FromMinutes(5),
+            ClientTimeoutInterval = TimeSpan.FromMinutes(5),
+        };
+        Connection = new HubConnectionContext(context, options, NullLoggerFactory.Instance)
+        {
+            Protocol = new JsonHubProtocol(),
+            UserIdentifier = userId,
+        };
+        _reading = Task.Run(ReadAsync);
+    }
+
+    public HubConnectionContext Connection { get; }
+
+    public string ConnectionId => Connection.ConnectionId;
+
+    public async Task<Received> NextAsync(TimeSpan? timeout = null)
+    {
+        // Wait-then-TryRead: a timed-out ReadAsync would stay queued and swallow the next message.
+        var limit = timeout ?? TestTimeouts.Message;
+        using var cancel = new CancellationTokenSource(limit);
+        try
+        {
+            while (await _received.Reader.WaitToReadAsync(cancel.Token))
+            {
+                if (_received.Reader.TryRead(out var received))
+                {
+                    return received;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Connection {ConnectionId} received nothing within {limit}.");
+        }
+
+        throw new InvalidOperationException($"Connection {ConnectionId} was closed.");
+    }
+
+    public async Task<Received> NextAsync(string expectedTarget, TimeSpan? timeout = null)
+    {
+        var received = await NextAsync(timeout);
+        Assert.Equal(expectedTarget, received.Target);
+        return received;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _toClient.Writer.CompleteAsync();
+        await _fromClient.Writer.CompleteAsync();
+        await _reading.WaitAsync(TestTimeouts.Message);
+    }
+
+    private async Task ReadAsync()
+    {
+        var reader = _toClient.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync();
+            var buffer = result.Buffer;
+            while (buffer.PositionOf(RecordSeparator) is { } end)
+            {
+                Parse(buffer.Slice(0, end).ToArray());
+                buffer = buffer.Slice(buffer.GetPosition(1, end));
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                _received.Writer.TryComplete();
+                return;
+            }
+        }
+    }
+
+    private void Parse(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (root.GetProperty("type").GetInt32() != HubProtocolConstants.InvocationMessageType)
+        {
+            return;
+        }
+
+        var arguments = root.TryGetProperty("arguments", out var args)
+            ? args.EnumerateArray().Select(a => a.Clone()).ToArray()
+            : [];
+        _received.Writer.TryWrite(new Received(root.GetProperty("target").GetString()!, arguments));
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Realtime.Backplane.Redis;
+using Realtime.Backplane.Redis.Internal;
+
+namespace Realtime.IntegrationTests.Backplane;
+
+/// <summary>The hub every backplane test routes for.</summary>
+public sealed class TestHub : Hub;
+
+/// <summary>One server node: its own service provider, lifetime manager and user group manager.</summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly LocalUserConnectionsFilter? _filter;
+
+    private TestNode(ServiceProvider services)
+    {
+        _services = services;
+        Manager = services.GetRequiredService<HubLifetimeManager<TestHub>>();
+        UserGroups = services.GetRequiredService<IUserGroupManager<TestHub>>();
+        _filter = services.GetService<LocalUserConnectionsFilter>();
+    }
+
+    public HubLifetimeManager<TestHub> Manager { get; }
+
+    public IUserGroupManager<TestHub> UserGroups { get; }
+
+    internal RedisHubLifetimeManager<TestHub> Redis => (RedisHubLifetimeManager<TestHub>)Manager;
+
+    public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null)
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddSignalR().AddRealtimeRedis(options =>
+        {
+            options.Configuration = configuration;
+            options.ChannelPrefix = channelPrefix;
+            options.OperationTimeout = operationTimeout ?? options.OperationTimeout;
+        });
+        return new TestNode(services.BuildServiceProvider());
+    }
+
+    public static TestNode InMemory()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddSignalR().AddRealtimeLocalUserGroups();
+        return new TestNode(services.BuildServiceProvider());
+    }
+
+    public async Task<TestClient> ConnectAsync(string? userId = null)
+    {
+        var client = new TestClient(userId);
+        await Manager.OnConnectedAsync(client.Connection).Within();
+        if (_filter is not null)
+        {
+            // HubConnectionHandler would run the hub filters; here the only one that matters is ours.
+            var context = new HubLifetimeContext(new CallerContext(client.Connection), _services, new TestHub());
+            await _filter.OnConnectedAsync(context, _ => Task.CompletedTask).Within();
+        }
+
+        return client;
+    }
+
+    public async Task DisconnectAsync(TestClient client)
+    {
+        if (_filter is not null)
+        {
+            var context = new HubLifetimeContext(new CallerContext(client.Connection), _services, new TestHub());
+            await _filter.OnDisconnectedAsync(context, null, (_, _) => Task.CompletedTask).Within();
+        }
+
+        await Manager.OnDisconnectedAsync(client.Connection).Within();
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    private sealed class CallerContext(HubConnectionContext connection) : HubCallerContext
+    {
+        public override string ConnectionId => connection.ConnectionId;
+
+        public override string? UserIdentifier => connection.UserIdentifier;
+
+        public override ClaimsPrincipal? User => connection.User;
+
+        public override IDictionary<object, object?> Items => connection.Items;
+
+        public override IFeatureCollection Features => connection.Features;
+
+        public override CancellationToken ConnectionAborted => connection.ConnectionAborted;
+
+        public override void Abort() => connection.Abort();
+    }
+}
