@@ -28,6 +28,26 @@ public sealed class RemovalTests(MembershipWorld world) : IClassFixture<Membersh
     }
 
     [Fact]
+    public async Task Sync_AfterKick_ReturnsRemovedAndNothingAfterTheKickEvent()
+    {
+        var c = await world.CastAsync("o", "m", "k");
+        var groupId = await c.GroupAsync("Public", ["m", "k"]);
+        await c["o"].InvokeAsync("SendMessage", new { groupId, text = "before" });
+        await c["o"].InvokeAsync("RemoveMembers", new { groupId, userIds = c.IdsOf("k") });
+        var kickSeq = (await c["m"].WaitForAsync("GroupEvent", Json.OfType("MembersKicked", groupId)))[0].Long("seq");
+        await AssertSilencedAsync(c, groupId, kickSeq, c["k"]);
+
+        var result = await c["k"].InvokeAsync("Sync", new { systemSince = 0, groups = new Dictionary<string, long> { [groupId] = 0 } });
+
+        var group = result.GetProperty("groups").GetProperty(groupId);
+        Assert.True(group.Bool("removed"));
+        var items = group.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(kickSeq, items[^1].Long("seq"));
+        Assert.Equal(["MembersJoined", "Message", "MembersKicked"], items.Select(i => i.Str("type")));
+        Assert.Contains(result.GetProperty("system").GetProperty("items").EnumerateArray(), i => i.Str("type") == "Kicked");
+    }
+
+    [Fact]
     public async Task QuitGroup_Member_OwnTerminalsGetQuitGroupOthersGetMemberQuitThenNothingMore()
     {
         var c = await world.CastAsync("o", "m", "q");
