@@ -9,6 +9,8 @@ using Microsoft.Extensions.Options;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
+using Realtime.Server.Messaging;
 using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
@@ -81,6 +83,8 @@ public static class RealtimeApp
         services.AddSingleton<RealtimeMetrics>();
         services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
+        services.AddSingleton<MembershipCommands>();
+        services.AddSingleton<MessageCommands>();
         services.AddSingleton<SyncService>();
         services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
         services.AddHttpClient(BeforeCallbacks.HttpClientName);
