@@ -104,7 +104,8 @@ public static class RealtimeApp
                 o.AddFilter<HubErrorFilter>();
                 o.AddFilter<HubMetricsFilter>();
                 o.EnableDetailedErrors = false;
-                o.MaximumReceiveMessageSize = 64 * 1024;
+                // Room for a Sync request carrying cursors for every group a user may be in.
+                o.MaximumReceiveMessageSize = 256 * 1024;
             })
             .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
         services.RemoveAll<IHubProtocol>();

@@ -120,6 +120,19 @@ public sealed class SyncTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         Assert.Equal([4L, 5L, 6L], Seqs(fresh.GetProperty("items")));
     }
 
+    [Fact]
+    public async Task Sync_TwoThousandGroupCursors_AnsweredAndOneMoreRefused()
+    {
+        await using var c = await Node.ConnectAsync(Unique("u"));
+        var cursors = Enumerable.Range(0, 2000).ToDictionary(i => $"long-group-id-for-size-{i:D5}", _ => 0L);
+
+        var result = await c.InvokeAsync("Sync", new { systemSince = 0, groups = cursors });
+
+        Assert.Equal(2000, result.GetProperty("groups").EnumerateObject().Count());
+        cursors["one-too-many"] = 0;
+        await Expect.HubError(ErrorCode.InvalidArgument, () => c.InvokeAsync("Sync", new { systemSince = 0, groups = cursors }));
+    }
+
     [Theory]
     [InlineData("""{"systemSince":-1}""", "systemSince")]
     [InlineData("""{"systemSince":0,"limit":0}""", "limit")]
