@@ -12,29 +12,75 @@ namespace Realtime.Server.Delivery;
 public sealed partial class Publisher(
     IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, RealtimeMetrics metrics, ILogger<Publisher> logger)
 {
+    private const int Parallelism = 32;
+
+    /// <summary>
+    /// Runs of attach/detach effects, and runs of system messages, go out concurrently (a user's
+    /// own messages still one after another, in seq order); a run completes before the next
+    /// effect starts, so attach-before-event and detach-before-event still hold. Without this a
+    /// dissolve of N members would wait for N acknowledged detaches in series.
+    /// </summary>
     internal async Task PublishAsync(string appId, IReadOnlyList<Effect> effects)
     {
-        foreach (var effect in effects)
+        for (var i = 0; i < effects.Count;)
         {
-            try
+            var kind = KindOf(effects[i]);
+            var end = i;
+            while (end < effects.Count && KindOf(effects[end]) == kind) end++;
+            var run = effects.Skip(i).Take(end - i).ToList();
+            i = end;
+
+            if (kind == RunKind.GroupEvent)
             {
-                await (effect switch
-                {
-                    Effect.Attach a => userGroups.AddUserToGroupAsync(SignalRNames.User(appId, a.UserId), SignalRNames.Group(appId, a.GroupId)),
-                    Effect.Detach d => userGroups.RemoveUserFromGroupAsync(SignalRNames.User(appId, d.UserId), SignalRNames.Group(appId, d.GroupId)),
-                    Effect.PushGroupEvent e => hub.Clients.Group(SignalRNames.Group(appId, e.GroupId)).GroupEvent(e.Event),
-                    Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.Message.UserId)).SystemMessage(m.Message.Written!),
-                    _ => Task.CompletedTask,
-                });
-                if (effect is Effect.PushGroupEvent or Effect.PushSystemMessage)
-                    metrics.Deliveries.Add(1, new KeyValuePair<string, object?>("kind", effect is Effect.PushGroupEvent ? "group_event" : "system_message"));
+                foreach (var effect in run) await SendAsync(appId, effect);
+                continue;
             }
-            catch (Exception e)
+            // Per-user order inside a run: each user's effects form one sequential lane.
+            var lanes = run.GroupBy(UserOf, StringComparer.Ordinal).Select(lane => lane.ToList());
+            await Parallel.ForEachAsync(lanes, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (lane, _) =>
             {
-                LogPushFailed(e, effect.GetType().Name);
-            }
+                foreach (var effect in lane) await SendAsync(appId, effect);
+            });
         }
     }
+
+    private async Task SendAsync(string appId, Effect effect)
+    {
+        try
+        {
+            await (effect switch
+            {
+                Effect.Attach a => userGroups.AddUserToGroupAsync(SignalRNames.User(appId, a.UserId), SignalRNames.Group(appId, a.GroupId)),
+                Effect.Detach d => userGroups.RemoveUserFromGroupAsync(SignalRNames.User(appId, d.UserId), SignalRNames.Group(appId, d.GroupId)),
+                Effect.PushGroupEvent e => hub.Clients.Group(SignalRNames.Group(appId, e.GroupId)).GroupEvent(e.Event),
+                Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.Message.UserId)).SystemMessage(m.Message.Written!),
+                _ => Task.CompletedTask,
+            });
+            if (effect is Effect.PushGroupEvent or Effect.PushSystemMessage)
+                metrics.Deliveries.Add(1, new KeyValuePair<string, object?>("kind", effect is Effect.PushGroupEvent ? "group_event" : "system_message"));
+        }
+        catch (Exception e)
+        {
+            LogPushFailed(e, effect.GetType().Name);
+        }
+    }
+
+    private enum RunKind { Membership, SystemMessage, GroupEvent }
+
+    private static RunKind KindOf(Effect effect) => effect switch
+    {
+        Effect.Attach or Effect.Detach => RunKind.Membership,
+        Effect.PushSystemMessage => RunKind.SystemMessage,
+        _ => RunKind.GroupEvent,
+    };
+
+    private static string UserOf(Effect effect) => effect switch
+    {
+        Effect.Attach a => a.UserId,
+        Effect.Detach d => d.UserId,
+        Effect.PushSystemMessage m => m.Message.UserId,
+        _ => "",
+    };
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Live push {Effect} failed; clients recover it with Sync")]
     private partial void LogPushFailed(Exception e, string effect);

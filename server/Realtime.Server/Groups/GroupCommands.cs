@@ -198,11 +198,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             var evt = await s.AppendGroupEventAsync(g, "GroupDissolved", new { });
             await GroupRepository.RemoveMembersAsync(s, g, members, evt.Seq);
             await GroupRepository.MarkDissolvedAsync(s, g);
-            foreach (var m in members)
-            {
-                s.Detach(m, g.GroupId);
-                s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
-            }
+            foreach (var m in members) s.Detach(m, g.GroupId);
+            foreach (var m in members) s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
             s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
             {
                 ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Owner_Account"] = g.OwnerId,

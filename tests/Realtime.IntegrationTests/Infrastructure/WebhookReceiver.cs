@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -14,8 +13,9 @@ namespace Realtime.IntegrationTests.Infrastructure;
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly Channel<Received> _received = Channel.CreateUnbounded<Received>();
     private readonly List<Received> _all = [];
+    private readonly HashSet<Received> _taken = [];
+    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
 
     private WebhookReceiver(WebApplication app, string secret)
@@ -56,21 +56,29 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
-    /// <summary>The next request matching, already received or not, within the timeout.</summary>
+    /// <summary>
+    /// The first matching request not handed out before, already received or arriving within the
+    /// timeout. Requests that do not match stay available: deliveries arrive in any order.
+    /// </summary>
     public async Task<Received> WaitForAsync(Func<Received, bool> match, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
-        try
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
         {
-            while (true)
+            Task arrived;
+            lock (_all)
             {
-                var next = await _received.Reader.ReadAsync(cts.Token);
-                if (match(next)) return next;
+                var found = _all.FirstOrDefault(r => !_taken.Contains(r) && match(r));
+                if (found is not null)
+                {
+                    _taken.Add(found);
+                    return found;
+                }
+                arrived = _arrived.Task;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"no matching webhook; received: {string.Join(", ", All.Select(r => r.Command ?? r.Kind))}");
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || await Task.WhenAny(arrived, Task.Delay(left)) != arrived)
+                throw new TimeoutException($"no matching webhook; received: {string.Join(", ", All.Select(r => r.Command ?? r.Kind))}");
         }
     }
 
@@ -87,8 +95,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var fails = !isBefore && attempt <= FailFirstAttempts;
 
         var received = new Received(kind, command, deliveryId, attempt, json, WebhookSigner.Verify(Secret, timestamp, body, signature), !fails);
-        lock (_all) _all.Add(received);
-        _received.Writer.TryWrite(received);
+        lock (_all)
+        {
+            _all.Add(received);
+            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
 
         if (isBefore)
         {
