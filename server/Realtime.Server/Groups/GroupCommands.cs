@@ -220,6 +220,28 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         }, ct);
     }
 
+    /// <summary>Disables or enables a group (app admin only); repeating the current state changes nothing.</summary>
+    public async Task<GroupInfo> SetDisabledAsync(Actor actor, string? groupId, bool disabled, CancellationToken ct = default)
+    {
+        Validate.GroupId(groupId);
+        return await runner.RunAsync(actor, disabled ? "DisableGroup" : "EnableGroup", requestId: null, async s =>
+        {
+            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId!), groupId!);
+            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
+            Access.RequireMember(g, me, actor);
+            Access.RequireAllowed(Allowed.AppAdminOnly, me, actor, disabled ? "disable a group" : "enable a group");
+            if (g.Disabled == disabled) return g.ToInfo();
+
+            g.Disabled = disabled;
+            g.Version++;
+            g.LastModified = s.Now;
+            await GroupRepository.SaveAsync(s, g);
+            foreach (var m in await GroupRepository.MemberIdsAsync(s, g.Gid))
+                s.SystemMessage(m, disabled ? "GroupDisabled" : "GroupEnabled", g.GroupId, new { });
+            return g.ToInfo();
+        }, ct);
+    }
+
     public async Task<JoinedGroupsResult> JoinedAsync(string appId, string userId, int? offset, int? limit, CancellationToken ct = default)
     {
         var (o, l) = Validate.Page(offset, limit, defaultLimit: 1000, maxLimit: 1000);
