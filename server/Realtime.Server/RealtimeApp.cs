@@ -10,6 +10,7 @@ using Realtime.Backplane.Redis;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
 using Npgsql;
+using Realtime.Server.Admin;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Data;
@@ -77,6 +78,7 @@ public static class RealtimeApp
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
+        services.AddAdminApi();
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
             {
@@ -133,6 +135,7 @@ public static class RealtimeApp
             await next(context);
         });
         app.MapHub<GroupHub>(GroupHub.Path);
+        app.MapAdminApi();
     }
 
     private static async Task RegisterAppsAsync(IServiceProvider services, CancellationToken ct)
