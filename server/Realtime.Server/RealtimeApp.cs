@@ -9,6 +9,8 @@ using Microsoft.Extensions.Options;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
+using Realtime.Server.Messaging;
 using Npgsql;
 using Realtime.Server.Admin;
 using Realtime.Server.Apps;
@@ -74,6 +76,8 @@ public static class RealtimeApp
         services.AddSingleton<TerminalAttacher>();
         services.AddSingleton<LocalTerminals>();
         services.AddSingleton<GroupCommands>();
+        services.AddSingleton<MembershipCommands>();
+        services.AddSingleton<MessageCommands>();
         services.AddSingleton<SyncService>();
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());

@@ -25,6 +25,14 @@ public static class GroupRepository
             FOR UPDATE
             """, new { s.AppId, groupId }, s.Transaction));
 
+    /// <summary>As <see cref="LockAsync"/>, by internal id (pending items know their group by gid).</summary>
+    public static Task<GroupRow?> LockByGidAsync(CommandScope s, long gid) =>
+        s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
+            SELECT {GroupColumns} FROM groups
+            WHERE app_id = @AppId AND gid = @gid AND dissolved_at IS NULL
+            FOR UPDATE
+            """, new { s.AppId, gid }, s.Transaction));
+
     public static Task<GroupRow?> FindAsync(NpgsqlConnection c, string appId, string groupId) =>
         c.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups WHERE app_id = @appId AND group_id = @groupId AND dissolved_at IS NULL

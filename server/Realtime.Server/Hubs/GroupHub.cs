@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.SignalR;
 using Realtime.Server.Auth;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
+using Realtime.Server.Messaging;
 
 namespace Realtime.Server.Hubs;
 
@@ -11,12 +13,18 @@ namespace Realtime.Server.Hubs;
 /// calls the feature and returns its DTO. Feature methods live in partial files beside this one.
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
-public sealed partial class GroupHub(GroupCommands groups, SyncService sync, TerminalAttacher attacher, LocalTerminals terminals) : Hub<IGroupClient>
+public sealed partial class GroupHub(
+    GroupCommands groups, MembershipCommands membership, MessageCommands messages, SyncService sync, TerminalAttacher attacher,
+    LocalTerminals terminals) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
 
     private GroupCommands GroupCommands { get; } = groups;
+
+    private MembershipCommands Membership { get; } = membership;
+
+    private MessageCommands Messages { get; } = messages;
 
     private SyncService SyncReader { get; } = sync;
 

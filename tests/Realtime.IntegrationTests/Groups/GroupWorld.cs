@@ -1,9 +1,11 @@
-using Dapper;
 using Realtime.IntegrationTests.Infrastructure;
 
 namespace Realtime.IntegrationTests.Groups;
 
-/// <summary>A node and long-lived terminals for owner "o", admin "a", member "m" and outsider "n".</summary>
+/// <summary>
+/// A node and long-lived terminals for owner "o", admin "a", member "m", outsider "n" and a
+/// spare user "p" (an outsider until a test adds them).
+/// </summary>
 public sealed class GroupWorld : IAsyncLifetime
 {
     private readonly ServerFixture _server = new();
@@ -18,7 +20,7 @@ public sealed class GroupWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _server.InitializeAsync();
-        foreach (var user in new[] { "o", "a", "m", "n" }) _clients[user] = await Node.ConnectAsync(user);
+        foreach (var user in new[] { "o", "a", "m", "n", "p" }) _clients[user] = await Node.ConnectAsync(user);
     }
 
     /// <summary>A fresh group of the type, owned by o, with a (admin where the type has admins) and m.</summary>
@@ -30,32 +32,34 @@ public sealed class GroupWorld : IAsyncLifetime
             ? new { type, name = $"{type} group" }
             : new { type, name = $"{type} group", members = (string[]?)["a", "m"] });
         var groupId = info.Str("groupId");
-        if (joinByApplying) await AddMembersAsync(groupId, "a", "m");
+        if (joinByApplying)
+        {
+            await AddMemberAsync(groupId, type, "a");
+            await AddMemberAsync(groupId, type, "m");
+        }
         if (type != "Private") await MakeAdminAsync(groupId, "a");
         return groupId;
     }
 
-    /// <summary>Setup only: promotes through SQL until UpdateMember exists.</summary>
-    public async Task MakeAdminAsync(string groupId, string user)
+    /// <summary>Adds a plain member by the type's own path: the owner invites, or the user applies to a FreeAccess room.</summary>
+    public async Task AddMemberAsync(string groupId, string type, string user)
     {
-        await using var c = await Database.OpenAsync();
-        await c.ExecuteAsync("""
-            UPDATE group_members SET role = 'Admin' WHERE user_id = @user AND gid = (SELECT gid FROM groups WHERE group_id = @groupId AND dissolved_at IS NULL);
-            UPDATE groups SET admin_count = admin_count + 1 WHERE group_id = @groupId AND dissolved_at IS NULL;
-            """, new { groupId, user });
+        if (type is "AVChatRoom" or "BChatRoom")
+        {
+            var applied = await this[user].InvokeAsync("ApplyToJoin", new { groupId });
+            Assert.Equal("Joined", applied.Str("result"));
+        }
+        else
+        {
+            var invited = await this["o"].InvokeAsync("InviteMembers", new { groupId, userIds = new[] { user } });
+            Assert.Equal("Joined", invited[0].Str("result"));
+        }
     }
 
-    /// <summary>Setup only: joins users through SQL until ApplyToJoin exists.</summary>
-    public async Task AddMembersAsync(string groupId, params string[] users)
+    public async Task MakeAdminAsync(string groupId, string user)
     {
-        await using var c = await Database.OpenAsync();
-        await c.ExecuteAsync("""
-            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT gid, app_id, u, 'Member', now(), last_seq FROM groups, unnest(@users) u WHERE group_id = @groupId AND dissolved_at IS NULL;
-            INSERT INTO member_windows (gid, app_id, user_id, from_seq)
-            SELECT gid, app_id, u, last_seq FROM groups, unnest(@users) u WHERE group_id = @groupId AND dissolved_at IS NULL;
-            UPDATE groups SET member_count = member_count + cardinality(@users) WHERE group_id = @groupId AND dissolved_at IS NULL;
-            """, new { groupId, users });
+        var member = await this["o"].InvokeAsync("UpdateMember", new { groupId, userId = user, role = "Admin" });
+        Assert.Equal("Admin", member.Str("role"));
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,58 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Realtime.Server.Delivery;
+using Realtime.Server.Errors;
+using Realtime.Server.Groups;
+using Realtime.Server.Membership;
+
+namespace Realtime.Server.Messaging;
+
+/// <summary>Group messages (SPEC §2 send row, §3 body limits): stored as `Message` group events.</summary>
+public sealed class MessageCommands(CommandRunner runner)
+{
+    /// <summary>Payload size is measured as compact UTF-8, without \u escapes inflating non-ASCII text.</summary>
+    private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    public async Task<SendMessageResult> SendAsync(Actor actor, SendMessageRequest r, CancellationToken ct = default)
+    {
+        var groupId = Validate.GroupId(r.GroupId);
+        if (r.ClientMsgId is { } id && (id.Length == 0 || id.Length > Validate.RequestIdMax))
+            throw RealtimeException.Invalid("clientMsgId", $"must be 1-{Validate.RequestIdMax} characters");
+        var sender = actor.RequireUser();
+        // clientMsgId is the message's requestId; its own prefix keeps it apart from other methods' ids.
+        var requestId = r.ClientMsgId is null ? null : "msg:" + r.ClientMsgId;
+        return await runner.RunAsync(actor, "SendMessage", requestId, async s =>
+        {
+            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
+            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, sender);
+            Access.RequireMember(g, me, actor);
+            if (g.Rules.OnlyOwnerAndAdminsSend) Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"send to a {g.Type} group");
+            var allowlisted = g.MuteAll && me!.Role == MemberRole.Member && await MembershipRepository.IsListedAsync(s, Lists.Allow, g.Gid, sender);
+            if (MemberRules.IsMuted(me!, g.MuteAll, allowlisted, s.Now))
+                throw new RealtimeException(ErrorCode.MemberMuted, me!.MutedUntil > s.Now
+                    ? $"you are muted in group {groupId} until {me.MutedUntil:O}"
+                    : $"group {groupId} is muted for members");
+            ValidateBody(r.Text, r.Payload);
+
+            var messageId = Guid.CreateVersion7();
+            await MembershipRepository.TouchLastMessageAsync(s, g.Gid, sender);
+            var evt = await s.AppendGroupEventAsync(g, "Message", new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
+            return new SendMessageResult(evt.Seq, messageId, evt.At);
+        }, ct);
+    }
+
+    private static void ValidateBody(string? text, JsonElement? payload)
+    {
+        if (string.IsNullOrEmpty(text) && payload is null) throw RealtimeException.Invalid("text", "a message needs text or payload");
+        if (text is not null) Validate.MaxLength(text, Validate.MessageTextMax, "text");
+        if (payload is { } p && CompactSize(p) > Validate.MessagePayloadMaxBytes)
+            throw RealtimeException.Invalid("payload", $"must be at most {Validate.MessagePayloadMaxBytes} bytes as compact UTF-8 JSON");
+    }
+
+    private static long CompactSize(JsonElement payload)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, Compact)) payload.WriteTo(writer);
+        return buffer.Length;
+    }
+}
