@@ -24,6 +24,7 @@ public static class AdminApi
         foreach (var status in new[] { 400, 401, 403, 404, 409, 429 })
             app.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(AdminError), ["application/json"]));
         GroupEndpoints.Map(app);
+        MemberEndpoints.Map(app);
         TokenEndpoints.Map(app);
         return endpoints;
     }

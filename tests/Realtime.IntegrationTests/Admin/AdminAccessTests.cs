@@ -198,6 +198,13 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
             ("/v1/apps/{appId}/chatgroups/{id}/owner", "put"),
             ("/v1/apps/{appId}/users/{user}/joined_chatgroups", "get"),
             ("/v1/apps/{appId}/token", "post"),
+            ("/v1/apps/{appId}/chatgroups/{id}/users", "get"),
+            ("/v1/apps/{appId}/chatgroups/{id}/users", "post"),
+            ("/v1/apps/{appId}/chatgroups/{id}/users/{users}", "delete"),
+            ("/v1/apps/{appId}/chatgroups/{id}/admin", "post"),
+            ("/v1/apps/{appId}/chatgroups/{id}/admin/{user}", "delete"),
+            ("/v1/apps/{appId}/chatgroups/{id}/mute", "post"),
+            ("/v1/apps/{appId}/chatgroups/{id}/mute/{users}", "delete"),
         };
         foreach (var (path, method) in expected)
         {
