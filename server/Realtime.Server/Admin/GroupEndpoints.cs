@@ -12,17 +12,17 @@ public static class GroupEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/chatgroups", CreateAsync).Accepts<CreateChatGroupBody>("application/json").WithName("CreateChatGroup");
-        app.MapGet("/chatgroups", ListAsync).WithName("ListChatGroups");
-        app.MapGet("/chatgroups/{ids}", DetailsAsync).WithName("GetChatGroups");
-        app.MapPut("/chatgroups/{id}", ModifyAsync).Accepts<ModifyChatGroupBody>("application/json").WithName("ModifyChatGroup");
-        app.MapDelete("/chatgroups/{id}", DissolveAsync).WithName("DissolveChatGroup");
+        app.MapPost("/chatgroups", CreateAsync).Accepts<CreateChatGroupBody>("application/json").Named("CreateChatGroup");
+        app.MapGet("/chatgroups", ListAsync).Named("ListChatGroups");
+        app.MapGet("/chatgroups/{ids}", DetailsAsync).Named("GetChatGroups");
+        app.MapPut("/chatgroups/{id}", ModifyAsync).Accepts<ModifyChatGroupBody>("application/json").Named("ModifyChatGroup");
+        app.MapDelete("/chatgroups/{id}", DissolveAsync).Named("DissolveChatGroup");
         app.MapPost("/chatgroups/{id}/disable", (string appId, string id, GroupCommands groups, CancellationToken ct) =>
-            SetDisabledAsync(appId, id, true, groups, ct)).WithName("DisableChatGroup");
+            SetDisabledAsync(appId, id, true, groups, ct)).Named("DisableChatGroup");
         app.MapPost("/chatgroups/{id}/enable", (string appId, string id, GroupCommands groups, CancellationToken ct) =>
-            SetDisabledAsync(appId, id, false, groups, ct)).WithName("EnableChatGroup");
-        app.MapPut("/chatgroups/{id}/owner", TransferAsync).Accepts<TransferOwnerBody>("application/json").WithName("TransferChatGroup");
-        app.MapGet("/users/{user}/joined_chatgroups", JoinedAsync).WithName("GetJoinedChatGroups");
+            SetDisabledAsync(appId, id, false, groups, ct)).Named("EnableChatGroup");
+        app.MapPut("/chatgroups/{id}/owner", TransferAsync).Accepts<TransferOwnerBody>("application/json").Named("TransferChatGroup");
+        app.MapGet("/users/{user}/joined_chatgroups", JoinedAsync).Named("GetJoinedChatGroups");
     }
 
     private static async Task<AdminReply> CreateAsync(string appId, HttpRequest request, GroupCommands groups, CancellationToken ct)

@@ -11,13 +11,13 @@ public static class MemberEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/chatgroups/{id}/users", MembersAsync).WithName("GetChatGroupMembers");
-        app.MapPost("/chatgroups/{id}/users", AddAsync).Accepts<AddMembersBody>("application/json").WithName("AddChatGroupMembers");
-        app.MapDelete("/chatgroups/{id}/users/{users}", RemoveAsync).WithName("RemoveChatGroupMembers");
-        app.MapPost("/chatgroups/{id}/admin", SetAdminAsync).Accepts<SetAdminBody>("application/json").WithName("SetChatGroupAdmin");
-        app.MapDelete("/chatgroups/{id}/admin/{user}", UnsetAdminAsync).WithName("UnsetChatGroupAdmin");
-        app.MapPost("/chatgroups/{id}/mute", MuteAsync).Accepts<MuteBody>("application/json").WithName("MuteChatGroupMembers");
-        app.MapDelete("/chatgroups/{id}/mute/{users}", UnmuteAsync).WithName("UnmuteChatGroupMembers");
+        app.MapGet("/chatgroups/{id}/users", MembersAsync).Named("GetChatGroupMembers");
+        app.MapPost("/chatgroups/{id}/users", AddAsync).Accepts<AddMembersBody>("application/json").Named("AddChatGroupMembers");
+        app.MapDelete("/chatgroups/{id}/users/{users}", RemoveAsync).Named("RemoveChatGroupMembers");
+        app.MapPost("/chatgroups/{id}/admin", SetAdminAsync).Accepts<SetAdminBody>("application/json").Named("SetChatGroupAdmin");
+        app.MapDelete("/chatgroups/{id}/admin/{user}", UnsetAdminAsync).Named("UnsetChatGroupAdmin");
+        app.MapPost("/chatgroups/{id}/mute", MuteAsync).Accepts<MuteBody>("application/json").Named("MuteChatGroupMembers");
+        app.MapDelete("/chatgroups/{id}/mute/{users}", UnmuteAsync).Named("UnmuteChatGroupMembers");
     }
 
     private static async Task<AdminReply> MembersAsync(string appId, string id, HttpRequest request, MembershipCommands members, CancellationToken ct)

@@ -11,7 +11,7 @@ public static class TokenEndpoints
     public const long TtlMaxSeconds = 30 * 24 * 3600;
 
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost("/token", IssueAsync).Accepts<TokenBody>("application/json").WithName("IssueUserToken");
+        app.MapPost("/token", IssueAsync).Accepts<TokenBody>("application/json").Named("IssueUserToken");
 
     private static async Task<AdminReply> IssueAsync(string appId, HttpRequest request, TokenService tokens)
     {

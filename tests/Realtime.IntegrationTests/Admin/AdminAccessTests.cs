@@ -209,7 +209,12 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
         foreach (var (path, method) in expected)
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"OpenAPI lacks {path}: {string.Join(", ", paths.EnumerateObject().Select(p => p.Name))}");
-            Assert.True(item.TryGetProperty(method, out _), $"OpenAPI lacks {method} {path}");
+            Assert.True(item.TryGetProperty(method, out var operation), $"OpenAPI lacks {method} {path}");
+            if (method is "post" or "put" && !path.EndsWith("able", StringComparison.Ordinal))
+                Assert.True(operation.TryGetProperty("requestBody", out _), $"OpenAPI lacks the body of {method} {path}");
         }
+        var created = paths.GetProperty("/v1/apps/{appId}/chatgroups").GetProperty("post").GetProperty("responses");
+        Assert.EndsWith("/AdminEnvelope", created.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").Str("$ref"));
+        Assert.EndsWith("/AdminError", created.GetProperty("403").GetProperty("content").GetProperty("application/json").GetProperty("schema").Str("$ref"));
     }
 }
