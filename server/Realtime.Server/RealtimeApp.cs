@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -15,6 +15,7 @@ using Npgsql;
 using Realtime.Server.Admin;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
@@ -41,6 +42,9 @@ public static class RealtimeApp
 
         var app = builder.Build();
         MapEndpoints(app);
+        // Created now, so the exporter sees every instrument and counts from the first command.
+        app.Services.GetRequiredService<PrometheusExporter>();
+        app.Services.GetRequiredService<RealtimeMetrics>();
         var terminals = app.Services.GetRequiredService<LocalTerminals>();
         app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
@@ -51,6 +55,7 @@ public static class RealtimeApp
     {
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(ct);
         await RegisterAppsAsync(app.Services, ct);
+        await app.Services.GetRequiredService<Presence>().StartNodeAsync(ct);
         await app.StartAsync(ct);
     }
 
@@ -75,10 +80,21 @@ public static class RealtimeApp
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
         services.AddSingleton<LocalTerminals>();
+        services.AddMetrics();
+        services.AddSingleton<RealtimeMetrics>();
+        services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<MembershipCommands>();
         services.AddSingleton<MessageCommands>();
         services.AddSingleton<SyncService>();
+        services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
+        services.AddHttpClient(BeforeCallbacks.HttpClientName);
+        services.AddSingleton<BeforeCallbacks>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
+        services.AddSingleton<Presence>();
+        services.AddHostedService(sp => sp.GetRequiredService<Presence>());
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
@@ -86,7 +102,9 @@ public static class RealtimeApp
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
             {
+                // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
+                o.AddFilter<HubMetricsFilter>();
                 o.EnableDetailedErrors = false;
                 o.MaximumReceiveMessageSize = 64 * 1024;
             })
@@ -120,6 +138,7 @@ public static class RealtimeApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
 
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
 
         // The device query parameter names the terminal; refuse a bad one before the upgrade.

@@ -17,7 +17,8 @@ public sealed class AppSettings
 /// <summary>Server-wide settings (section Realtime).</summary>
 public sealed class RealtimeOptions
 {
-    public string NodeId { get; set; } = Environment.MachineName;
+    /// <summary>Unique per running node (presence rows are keyed by it).</summary>
+    public string NodeId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
     public Dictionary<string, AppSettings> Apps { get; set; } = new(StringComparer.Ordinal);
     public TimeSpan RetentionAge { get; set; } = TimeSpan.FromDays(7);
     public int RetentionEventsPerGroup { get; set; } = 10_000;

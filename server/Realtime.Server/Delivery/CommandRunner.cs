@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Npgsql;
+using Realtime.Server.Apps;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Groups;
 
@@ -9,7 +11,8 @@ namespace Realtime.Server.Delivery;
 /// Runs one command: one transaction holding the change, its log entries and its requestId
 /// (SPEC §5.1), then — only after commit — the live pushes.
 /// </summary>
-public sealed partial class CommandRunner(Db db, Publisher publisher, TimeProvider clock, ILogger<CommandRunner> logger)
+public sealed partial class CommandRunner(
+    Db db, Publisher publisher, AppRegistry apps, OutboxSignal outboxSignal, TimeProvider clock, ILogger<CommandRunner> logger)
 {
     private const int MaxAttempts = 4;
 
@@ -20,19 +23,22 @@ public sealed partial class CommandRunner(Db db, Publisher publisher, TimeProvid
         {
             try
             {
+                var queued = 0;
                 var (result, scope) = await db.InTransactionAsync(async (connection, tx) =>
                 {
-                    var scope = new CommandScope(connection, tx, actor, Now());
+                    var scope = new CommandScope(connection, tx, actor, apps.Get(actor.AppId), Now());
                     if (requestId is not null && await Idempotency.BeginAsync(scope, requestId, method) is { } stored)
                         return (stored.Deserialize<T>(RealtimeJson.Options)!, (CommandScope?)null);
 
                     var value = await body(scope);
                     await NotificationLog.FlushSystemMessagesAsync(scope);
+                    queued = await Outbox.WriteAsync(scope);
                     if (requestId is not null)
                         await Idempotency.CompleteAsync(scope, requestId, JsonSerializer.SerializeToElement(value, RealtimeJson.Options));
                     return (value, scope);
                 }, ct);
 
+                if (queued > 0) outboxSignal.Notify();
                 if (scope is not null) await publisher.PublishAsync(actor.AppId, scope.Effects);
                 return result;
             }

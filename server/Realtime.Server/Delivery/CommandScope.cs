@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Realtime.Server.Apps;
 using Realtime.Server.Groups;
 
 namespace Realtime.Server.Delivery;
@@ -11,20 +12,23 @@ namespace Realtime.Server.Delivery;
 /// Effects keep the order in which terminals must see them (attach before an announcement,
 /// detach before anything later).
 /// </summary>
-public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, DateTime now)
+public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, AppSettings app, DateTime now)
 {
     private readonly List<Effect> _effects = [];
     private readonly List<PendingSystemMessage> _systemMessages = [];
+    private readonly List<OutboxItem> _outbox = [];
 
     public NpgsqlConnection Connection { get; } = connection;
     public NpgsqlTransaction Transaction { get; } = transaction;
     public Actor Actor { get; } = actor;
     public string AppId => Actor.AppId;
+    public AppSettings App { get; } = app;
     /// <summary>The command's clock, at Postgres precision (microseconds), so values read back compare equal.</summary>
     public DateTime Now { get; } = now;
 
     internal IReadOnlyList<Effect> Effects => _effects;
     internal IReadOnlyList<PendingSystemMessage> SystemMessages => _systemMessages;
+    internal IReadOnlyList<OutboxItem> Outbox => _outbox;
 
     /// <summary>When false (e.g. REST `silent`), group events are logged but not pushed live.</summary>
     public bool PushGroupEvents { get; set; } = true;
@@ -33,7 +37,21 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     {
         var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
         if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.GroupId, evt));
+        if (type == GroupMessageType && !string.IsNullOrEmpty(App.PushUrl))
+            _outbox.Add(OutboxItem.Push(new { Kind = "GroupMessage", group.Gid, Message = evt }));
         return evt;
+    }
+
+    /// <summary>The group event type of chat messages: offline members are pushed these.</summary>
+    public const string GroupMessageType = "Message";
+
+    /// <summary>Queues an after-callback (SPEC §7), delivered after commit by the outbox worker.</summary>
+    public void AfterCallback(string command, Dictionary<string, object?> payload)
+    {
+        if (string.IsNullOrEmpty(App.CallbackUrl)) return;
+        var deliveryId = Guid.CreateVersion7();
+        var body = Callbacks.BeforeCallbacks.Envelope(AppId, command, deliveryId, new DateTimeOffset(Now), payload);
+        _outbox.Add(new OutboxItem(OutboxItem.CallbackKind, deliveryId, JsonSerializer.Serialize(body)));
     }
 
     public void SystemMessage(string userId, string type, string? groupId, object data)
@@ -47,6 +65,15 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     public void Attach(string userId, string groupId) => _effects.Add(new Effect.Attach(userId, groupId));
 
     public void Detach(string userId, string groupId) => _effects.Add(new Effect.Detach(userId, groupId));
+}
+
+/// <summary>A row for the outbox: an after-callback or an offline push, written with the command.</summary>
+internal sealed record OutboxItem(string Kind, Guid DeliveryId, string Payload)
+{
+    public const string CallbackKind = "Callback";
+    public const string PushKind = "Push";
+
+    public static OutboxItem Push(object payload) => new(PushKind, Guid.CreateVersion7(), JsonSerializer.Serialize(payload, RealtimeJson.Options));
 }
 
 internal sealed class PendingSystemMessage(string userId, string type, string? groupId, string? actor, JsonElement data)

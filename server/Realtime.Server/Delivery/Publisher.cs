@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Hubs;
+using Realtime.Server.Operations;
 
 namespace Realtime.Server.Delivery;
 
@@ -9,7 +10,7 @@ namespace Realtime.Server.Delivery;
 /// Best effort: a lost push is found again by Sync, so failures are logged, never thrown.
 /// </summary>
 public sealed partial class Publisher(
-    IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, ILogger<Publisher> logger)
+    IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, RealtimeMetrics metrics, ILogger<Publisher> logger)
 {
     internal async Task PublishAsync(string appId, IReadOnlyList<Effect> effects)
     {
@@ -25,6 +26,8 @@ public sealed partial class Publisher(
                     Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.Message.UserId)).SystemMessage(m.Message.Written!),
                     _ => Task.CompletedTask,
                 });
+                if (effect is Effect.PushGroupEvent or Effect.PushSystemMessage)
+                    metrics.Deliveries.Add(1, new KeyValuePair<string, object?>("kind", effect is Effect.PushGroupEvent ? "group_event" : "system_message"));
             }
             catch (Exception e)
             {

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using Realtime.Server.Data;
 using Realtime.Server.Errors;
+using Realtime.Server.Operations;
 
 namespace Realtime.Server.Delivery;
 
@@ -10,7 +11,7 @@ namespace Realtime.Server.Delivery;
 /// Reads the log back for a terminal that missed pushes (SPEC §5.3). A user sees a group's
 /// events only inside their membership windows, so nothing after a removal leaks (§5.4).
 /// </summary>
-public sealed class SyncService(Db db)
+public sealed class SyncService(Db db, RealtimeMetrics metrics)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -30,6 +31,7 @@ public sealed class SyncService(Db db)
             if (groupSince < 0) throw RealtimeException.Invalid("groups", $"the cursor of {groupId} must not be negative");
         }
 
+        metrics.SyncRequests.Add(1);
         await using var c = await db.OpenAsync(ct);
         // One snapshot, so the system stream and the group streams agree with each other.
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
@@ -7,7 +8,7 @@ using Realtime.Server.Errors;
 namespace Realtime.Server.Groups;
 
 /// <summary>The group lifecycle of SPEC §2–§5: create, read, search, edit, transfer, dissolve.</summary>
-public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps, IOptions<RealtimeOptions> options)
+public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps, BeforeCallbacks callbacks, IOptions<RealtimeOptions> options)
 {
     private int JoinedGroupLimit => options.Value.JoinedGroupLimit;
 
@@ -48,6 +49,11 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         if (group.MaxMembers < group.MemberCount)
             throw RealtimeException.Invalid("maxMembers", $"is smaller than the {group.MemberCount} initial members");
         var app = apps.Get(actor.AppId);
+        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeCreateGroup, new()
+        {
+            ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId, ["Type"] = type.ToString(),
+            ["Name"] = group.Name, ["GroupId"] = r.GroupId, ["MemberList"] = MemberList(members),
+        }, ct);
 
         return await runner.RunAsync(actor, "CreateGroup", requestId, async s =>
         {
@@ -77,6 +83,11 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
                 await s.AppendGroupEventAsync(group, "MembersJoined", new { userIds = members, inviter = ownerId });
                 foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId });
             }
+            s.AfterCallback(CallbackCommand.AfterCreateGroup, new()
+            {
+                ["GroupId"] = group.GroupId, ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId,
+                ["Type"] = group.Type.ToString(), ["Name"] = group.Name, ["MemberList"] = MemberList(members),
+            });
             return group.ToInfo();
         }, ct);
     }
@@ -161,6 +172,10 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             g.LastModified = s.Now;
             await GroupRepository.SaveAsync(s, g);
             await s.AppendGroupEventAsync(g, "ProfileChanged", new { changes });
+            s.AfterCallback(CallbackCommand.AfterGroupInfoChanged, new()
+            {
+                ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Operator_Account"] = actor.IdempotencyOwner, ["Changes"] = changes,
+            });
             return g.ToInfo();
         }, ct);
     }
@@ -188,6 +203,11 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
                 s.Detach(m, g.GroupId);
                 s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
             }
+            s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
+            {
+                ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Owner_Account"] = g.OwnerId,
+                ["Operator_Account"] = actor.IdempotencyOwner, ["MemberList"] = MemberList(members),
+            });
             return true;
         }, ct);
     }
@@ -241,6 +261,9 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             return g.ToInfo();
         }, ct);
     }
+
+    /// <summary>Members as callbacks list them (Tencent's shape).</summary>
+    public static object MemberList(IEnumerable<string> users) => users.Select(u => new { Member_Account = u }).ToList();
 
     public async Task<JoinedGroupsResult> JoinedAsync(string appId, string userId, int? offset, int? limit, CancellationToken ct = default)
     {

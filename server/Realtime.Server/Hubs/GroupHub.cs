@@ -15,7 +15,7 @@ namespace Realtime.Server.Hubs;
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
 public sealed partial class GroupHub(
     GroupCommands groups, MembershipCommands membership, MessageCommands messages, SyncService sync, TerminalAttacher attacher,
-    LocalTerminals terminals) : Hub<IGroupClient>
+    LocalTerminals terminals, Presence presence) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
@@ -41,14 +41,16 @@ public sealed partial class GroupHub(
         var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
         Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
         terminals.Add(Context);
+        await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
         await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
         await base.OnConnectedAsync();
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         terminals.Remove(Context.ConnectionId);
-        return base.OnDisconnectedAsync(exception);
+        await presence.OfflineAsync(Context.ConnectionId);
+        await base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Answers the caller's identity: lets a client check its session.</summary>

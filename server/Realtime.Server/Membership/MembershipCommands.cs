@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
@@ -12,7 +13,8 @@ namespace Realtime.Server.Membership;
 /// member updates, block- and allowlists. Hub and REST call these same methods; the app admin
 /// (Actor.AppAdmin) passes every role check but not a type's "not supported".
 /// </summary>
-public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider clock, IOptions<RealtimeOptions> options)
+public sealed class MembershipCommands(
+    CommandRunner runner, Db db, BeforeCallbacks callbacks, TimeProvider clock, IOptions<RealtimeOptions> options)
 {
     public const int ReasonMax = Validate.PendingMessageMax;
     public const int PendingPageMax = 100;
@@ -31,6 +33,11 @@ public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider
     {
         var groupId = Validate.GroupId(r.GroupId);
         var requestId = Validate.RequestId(r.RequestId);
+        if (!actor.IsAppAdmin)
+            await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeInviteJoinGroup, new()
+            {
+                ["GroupId"] = groupId, ["Operator_Account"] = actor.UserId, ["DestinationMembers"] = GroupCommands.MemberList(r.UserIds ?? []),
+            }, ct);
         return await runner.RunAsync(actor, "InviteMembers", requestId, async s =>
         {
             var (g, me) = await OpenAsync(s, groupId);
@@ -82,6 +89,10 @@ public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider
         var groupId = Validate.GroupId(r.GroupId);
         var requestId = Validate.RequestId(r.RequestId);
         var user = actor.RequireUser();
+        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeApplyJoinGroup, new()
+        {
+            ["GroupId"] = groupId, ["Requestor_Account"] = user, ["ApplyMsg"] = r.Message ?? "",
+        }, ct);
         return await runner.RunAsync(actor, "ApplyToJoin", requestId, async s =>
         {
             var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
@@ -212,6 +223,7 @@ public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider
             var evt = await s.AppendGroupEventAsync(g, "MemberQuit", new { userId = user });
             await GroupRepository.RemoveMembersAsync(s, g, [user], evt.Seq);
             s.SystemMessage(user, "QuitGroup", g.GroupId, new { });
+            ExitCallback(s, g, "Quit", [user]);
             return true;
         }, ct);
     }
@@ -387,6 +399,11 @@ public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider
         await s.AppendGroupEventAsync(g, "MembersJoined", new { userIds = admitted, inviter });
         s.PushGroupEvents = true;
         foreach (var u in admitted) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter });
+        s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
+        {
+            ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["JoinType"] = inviter is null && !s.Actor.IsAppAdmin ? "Apply" : "Invited",
+            ["Operator_Account"] = s.Actor.IdempotencyOwner, ["NewMemberList"] = GroupCommands.MemberList(admitted),
+        });
         return refused;
     }
 
@@ -398,7 +415,15 @@ public sealed class MembershipCommands(CommandRunner runner, Db db, TimeProvider
         var evt = await s.AppendGroupEventAsync(g, "MembersKicked", new { userIds = ids, reason });
         await GroupRepository.RemoveMembersAsync(s, g, ids, evt.Seq);
         foreach (var u in ids) s.SystemMessage(u, "Kicked", g.GroupId, new { reason });
+        ExitCallback(s, g, "Kicked", ids);
     }
+
+    private static void ExitCallback(CommandScope s, GroupRow g, string exitType, IReadOnlyList<string> users) =>
+        s.AfterCallback(CallbackCommand.AfterMemberExit, new()
+        {
+            ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["ExitType"] = exitType,
+            ["Operator_Account"] = s.Actor.IdempotencyOwner, ["ExitMemberList"] = GroupCommands.MemberList(users),
+        });
 
     /// <summary>The bookkeeping of members leaving, and their detach, ahead of the event that removes them.</summary>
     private static async Task LeaveAsync(CommandScope s, GroupRow g, IReadOnlyList<MemberRow> leaving)

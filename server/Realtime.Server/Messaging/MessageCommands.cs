@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Realtime.Server.Callbacks;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
@@ -8,7 +9,7 @@ using Realtime.Server.Membership;
 namespace Realtime.Server.Messaging;
 
 /// <summary>Group messages (SPEC §2 send row, §3 body limits): stored as `Message` group events.</summary>
-public sealed class MessageCommands(CommandRunner runner)
+public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callbacks)
 {
     /// <summary>Payload size is measured as compact UTF-8, without \u escapes inflating non-ASCII text.</summary>
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
@@ -21,6 +22,10 @@ public sealed class MessageCommands(CommandRunner runner)
         var sender = actor.RequireUser();
         // clientMsgId is the message's requestId; its own prefix keeps it apart from other methods' ids.
         var requestId = r.ClientMsgId is null ? null : "msg:" + r.ClientMsgId;
+        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeSendMsg, new()
+        {
+            ["GroupId"] = groupId, ["From_Account"] = sender, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
+        }, ct);
         return await runner.RunAsync(actor, "SendMessage", requestId, async s =>
         {
             var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
@@ -36,7 +41,12 @@ public sealed class MessageCommands(CommandRunner runner)
 
             var messageId = Guid.CreateVersion7();
             await MembershipRepository.TouchLastMessageAsync(s, g.Gid, sender);
-            var evt = await s.AppendGroupEventAsync(g, "Message", new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
+            var evt = await s.AppendGroupEventAsync(g, CommandScope.GroupMessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
+            s.AfterCallback(CallbackCommand.AfterSendMsg, new()
+            {
+                ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["From_Account"] = sender, ["MsgSeq"] = evt.Seq,
+                ["MessageId"] = messageId, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
+            });
             return new SendMessageResult(evt.Seq, messageId, evt.At);
         }, ct);
     }

@@ -97,6 +97,30 @@ public sealed class CrossNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kick_OnB_MemberOnAHearsNothingMoreWhileOthersDo()
+    {
+        var (owner, kicked, stays) = (Unique("o"), Unique("k"), Unique("s"));
+        await using var ownerOnB = await B.ConnectAsync(owner);
+        await using var kickedOnA = await A.ConnectAsync(kicked, "phone");
+        await using var kickedOnB = await B.ConnectAsync(kicked, "laptop");
+        await using var staysOnA = await A.ConnectAsync(stays);
+        var groupId = (await ownerOnB.InvokeAsync("CreateGroup", new { type = "Public", name = "kick", members = new[] { kicked, stays } })).Str("groupId");
+        await ownerOnB.InvokeAsync("SendMessage", new { groupId, text = "before" });
+        await kickedOnA.WaitForAsync("GroupEvent", a => a[0].Str("type") == "Message" && a[0].Str("groupId") == groupId);
+
+        await ownerOnB.InvokeAsync("RemoveMembers", new { groupId, userIds = new[] { kicked } });
+        for (var i = 0; i < 5; i++) await ownerOnB.InvokeAsync("SendMessage", new { groupId, text = $"after {i}" });
+
+        foreach (var t in new[] { kickedOnA, kickedOnB }) await t.WaitForAsync("SystemMessage", Json.OfType("Kicked", groupId));
+        var last = (await staysOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId && a[0].GetProperty("data").TryGetProperty("text", out var x) && x.GetString() == "after 4"))[0].Long("seq");
+        // The last message reached node A's other member; node A delivered nothing of the group to the kicked user after the kick.
+        var kickSeq = staysOnA.Received.Single(r => r.Target == "GroupEvent" && r.Args[0].Str("type") == "MembersKicked").Args[0].Long("seq");
+        foreach (var t in new[] { kickedOnA, kickedOnB })
+            Assert.DoesNotContain(t.Received, r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Long("seq") >= kickSeq);
+        Assert.Equal(kickSeq + 5, last);
+    }
+
+    [Fact]
     public async Task NodeStopped_ClientsReconnectToOtherNodeAndSyncBringsThemLevel()
     {
         var (owner, member) = (Unique("o"), Unique("m"));

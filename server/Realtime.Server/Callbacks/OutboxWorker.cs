@@ -1,0 +1,183 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Realtime.Server.Apps;
+using Realtime.Server.Data;
+using Realtime.Server.Delivery;
+using Realtime.Server.Operations;
+
+namespace Realtime.Server.Callbacks;
+
+/// <summary>Outbox delivery settings (section Realtime:Outbox).</summary>
+public sealed class OutboxOptions
+{
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>First retry delay; doubled each attempt up to MaxRetryDelay.</summary>
+    public TimeSpan RetryBase { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
+    public int MaxAttempts { get; set; } = 12;
+    /// <summary>How long a claimed row is ours; past it (a crash mid-send) another worker retries it.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Wakes the worker when a command on this node queued something.</summary>
+public sealed class OutboxSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Notify() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) =>
+        Volatile.Read(ref _next).Task.WaitAsync(timeout, ct).ContinueWith(_ => { }, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+}
+
+/// <summary>
+/// Delivers after-callbacks and offline pushes (SPEC §7): at least once, with the same delivery
+/// id on every attempt, retried with backoff. Rows are claimed with FOR UPDATE SKIP LOCKED and
+/// a lease, so several nodes share the work and a crash mid-send only delays a row.
+/// </summary>
+public sealed partial class OutboxWorker(
+    Db db, AppRegistry apps, IHttpClientFactory http, OutboxSignal signal, RealtimeMetrics metrics,
+    IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
+{
+    private const int BatchSize = 32;
+
+    private OutboxOptions O => options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wake = signal.WaitAsync(O.PollInterval, stoppingToken);
+            try
+            {
+                if (await RunOnceAsync(stoppingToken) == BatchSize) continue;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRoundFailed(e);
+            }
+            await wake;
+        }
+    }
+
+    /// <summary>One round: claims due rows and tries each once. Answers how many were claimed.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        List<Row> rows;
+        await using (var c = await db.OpenAsync(ct))
+        {
+            rows = (await c.QueryAsync<Row>(new CommandDefinition("""
+                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = @leaseEnd
+                WHERE id IN (SELECT id FROM outbox
+                             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now
+                             ORDER BY id LIMIT @BatchSize FOR UPDATE SKIP LOCKED)
+                RETURNING id, app_id, kind, delivery_id, payload::text AS payload, attempts
+                """, new { now, leaseEnd = now + O.Lease, BatchSize }, cancellationToken: ct))).ToList();
+            metrics.OutboxDepth = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL", cancellationToken: ct));
+        }
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (row, token) => await DeliverAsync(row, token));
+        return rows.Count;
+    }
+
+    private async Task DeliverAsync(Row row, CancellationToken ct)
+    {
+        string? error = null;
+        try
+        {
+            var (url, body) = await RequestOfAsync(row, ct);
+            if (url is not null && body is not null)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(O.RequestTimeout);
+                using var request = WebhookSigner.Request(url, apps.Get(row.AppId).Secret, body, row.DeliveryId, clock.GetUtcNow());
+                using var response = await http.CreateClient(BeforeCallbacks.HttpClientName).SendAsync(request, timeout.Token);
+                if (!response.IsSuccessStatusCode) error = $"HTTP {(int)response.StatusCode}";
+            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            error = e.GetType().Name + ": " + e.Message;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var giveUp = error is not null && row.Attempts >= O.MaxAttempts;
+        var delay = TimeSpan.FromTicks(Math.Min(O.MaxRetryDelay.Ticks, O.RetryBase.Ticks * (1L << Math.Min(row.Attempts - 1, 30))));
+        await using var c = await db.OpenAsync(CancellationToken.None);
+        await c.ExecuteAsync(error is null
+            ? "UPDATE outbox SET delivered_at = @now, last_error = NULL WHERE id = @Id"
+            : giveUp
+                ? "UPDATE outbox SET failed_at = @now, last_error = @error WHERE id = @Id"
+                : "UPDATE outbox SET next_attempt_at = @next, last_error = @error WHERE id = @Id",
+            new { row.Id, now, next = now + delay, error });
+        var outcome = error is null ? "delivered" : giveUp ? "failed" : "retry";
+        metrics.OutboxDeliveries.Add(1, new("kind", row.Kind), new("outcome", outcome));
+        if (error is not null) LogAttemptFailed(row.Kind, row.DeliveryId, row.Attempts, error, giveUp);
+    }
+
+    /// <summary>Where a row goes and what it says; (null, null) when nobody needs it any more.</summary>
+    private async Task<(string? Url, string? Body)> RequestOfAsync(Row row, CancellationToken ct)
+    {
+        if (!apps.TryGet(row.AppId, out var app)) return (null, null);
+        if (row.Kind == OutboxItem.CallbackKind) return (app.CallbackUrl, string.IsNullOrEmpty(app.CallbackUrl) ? null : row.Payload);
+        if (string.IsNullOrEmpty(app.PushUrl)) return (null, null);
+
+        var payload = JsonDocument.Parse(row.Payload).RootElement;
+        var body = new Dictionary<string, object?> { ["appId"] = row.AppId, ["deliveryId"] = row.DeliveryId };
+        if (payload.GetProperty("kind").GetString() == "GroupMessage")
+        {
+            var message = payload.GetProperty("message");
+            var users = await OfflineRecipientsAsync(row.AppId, payload.GetProperty("gid").GetInt64(), message, ct);
+            if (users.Count == 0) return (null, null);
+            body["kind"] = "GroupMessage";
+            body["users"] = users;
+            body["message"] = message;
+        }
+        else
+        {
+            body["kind"] = "SystemMessage";
+            body["items"] = payload.GetProperty("items");
+        }
+        return (app.PushUrl, JsonSerializer.Serialize(body, RealtimeJson.Options));
+    }
+
+    /// <summary>Members who were in the group at the message, want notifications, and have no terminal online.</summary>
+    private async Task<IReadOnlyList<string>> OfflineRecipientsAsync(string appId, long gid, JsonElement message, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<string>(new CommandDefinition($"""
+            SELECT m.user_id FROM group_members m
+            WHERE m.gid = @gid AND m.join_seq < @seq AND m.msg_recv_option = 'ReceiveAndNotify' AND m.user_id <> @sender
+              AND NOT {string.Format(Presence.OnlineCondition, "m.user_id")}
+            ORDER BY m.user_id
+            """, new
+        {
+            AppId = appId,
+            gid,
+            seq = message.GetProperty("seq").GetInt64(),
+            sender = message.TryGetProperty("actor", out var a) ? a.GetString() ?? "" : "",
+            alive = Presence.AliveSince(clock.GetUtcNow().UtcDateTime),
+        }, cancellationToken: ct))).ToList();
+    }
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public string AppId { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public Guid DeliveryId { get; init; }
+        public string Payload { get; init; } = "";
+        public int Attempts { get; init; }
+    }
+
+    [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Outbox {Kind} {DeliveryId} attempt {Attempt} failed: {Error} (given up: {GaveUp})")]
+    private partial void LogAttemptFailed(string kind, Guid deliveryId, int attempt, string error, bool gaveUp);
+
+    [LoggerMessage(EventId = 511, Level = LogLevel.Error, Message = "Outbox round failed")]
+    private partial void LogRoundFailed(Exception e);
+}

@@ -1,0 +1,31 @@
+using System.Diagnostics.Metrics;
+using Realtime.Server.Delivery;
+
+namespace Realtime.Server.Operations;
+
+/// <summary>The node's instruments (one Meter per node through IMeterFactory).</summary>
+public sealed class RealtimeMetrics
+{
+    public const string MeterName = "Realtime.Server";
+
+    public RealtimeMetrics(IMeterFactory meters, LocalTerminals terminals)
+    {
+        var meter = meters.Create(MeterName);
+        Commands = meter.CreateCounter<long>("realtime_commands", description: "Commands handled, by method and outcome (ok or the error code).");
+        CommandDuration = meter.CreateHistogram<double>("realtime_command_duration_seconds", "s", "Command latency, by method.");
+        Deliveries = meter.CreateCounter<long>("realtime_deliveries", description: "Live pushes handed to SignalR, by kind.");
+        SyncRequests = meter.CreateCounter<long>("realtime_sync_requests", description: "Sync calls.");
+        OutboxDeliveries = meter.CreateCounter<long>("realtime_outbox_deliveries", description: "Callback and push deliveries, by kind and outcome.");
+        meter.CreateObservableGauge("realtime_connections", () => terminals.Count, description: "Terminals connected to this node.");
+        meter.CreateObservableGauge("realtime_outbox_depth", () => OutboxDepth, description: "Callbacks and pushes waiting, as last seen by the worker.");
+    }
+
+    public Counter<long> Commands { get; }
+    public Histogram<double> CommandDuration { get; }
+    public Counter<long> Deliveries { get; }
+    public Counter<long> SyncRequests { get; }
+    public Counter<long> OutboxDeliveries { get; }
+
+    /// <summary>Set by the outbox worker each round; a gauge reads it without touching the database.</summary>
+    public long OutboxDepth { get; set; }
+}
