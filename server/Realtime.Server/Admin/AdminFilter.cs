@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Errors;
+using Realtime.Server.Operations;
 
 namespace Realtime.Server.Admin;
 
@@ -10,13 +11,14 @@ namespace Realtime.Server.Admin;
 /// Runs around every admin route: checks the token against `{appId}`, turns failures into the
 /// REST error body and successes into the envelope of SPEC §6.
 /// </summary>
-public sealed partial class AdminFilter(AppRegistry apps, TimeProvider clock, ILogger<AdminFilter> logger) : IEndpointFilter
+public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metrics, TimeProvider clock, ILogger<AdminFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var started = clock.GetTimestamp();
         var appId = http.Request.RouteValues["appId"] as string ?? "";
+        var outcome = "ok";
         try
         {
             await AuthorizeAsync(http, appId);
@@ -37,12 +39,23 @@ public sealed partial class AdminFilter(AppRegistry apps, TimeProvider clock, IL
         }
         catch (RealtimeException e)
         {
+            outcome = e.Code.ToString();
             return Error(AdminApi.InRestTerms(e));
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
         {
             LogFailed(e, http.Request.Method, http.Request.Path);
-            return Error(ErrorMapping.ToRealtime(e));
+            var mapped = ErrorMapping.ToRealtime(e);
+            outcome = mapped.Code.ToString();
+            return Error(mapped);
+        }
+        finally
+        {
+            // REST commands count beside the hub's, named by operation ("rest:CreateChatGroup").
+            var method = new KeyValuePair<string, object?>("method",
+                "rest:" + (http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "unknown"));
+            metrics.Commands.Add(1, method, new("outcome", outcome));
+            metrics.CommandDuration.Record(clock.GetElapsedTime(started).TotalSeconds, method);
         }
     }
 
