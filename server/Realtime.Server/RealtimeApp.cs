@@ -12,6 +12,7 @@ using Realtime.Server.Groups;
 using Realtime.Server.Membership;
 using Realtime.Server.Messaging;
 using Npgsql;
+using Realtime.Server.Admin;
 using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Callbacks;
@@ -97,6 +98,7 @@ public static class RealtimeApp
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
+        services.AddAdminApi();
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
             {
@@ -157,6 +159,7 @@ public static class RealtimeApp
             await next(context);
         });
         app.MapHub<GroupHub>(GroupHub.Path);
+        app.MapAdminApi();
     }
 
     private static async Task RegisterAppsAsync(IServiceProvider services, CancellationToken ct)

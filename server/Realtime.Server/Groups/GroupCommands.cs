@@ -237,6 +237,28 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         }, ct);
     }
 
+    /// <summary>Disables or enables a group (app admin only); repeating the current state changes nothing.</summary>
+    public async Task<GroupInfo> SetDisabledAsync(Actor actor, string? groupId, bool disabled, CancellationToken ct = default)
+    {
+        Validate.GroupId(groupId);
+        return await runner.RunAsync(actor, disabled ? "DisableGroup" : "EnableGroup", requestId: null, async s =>
+        {
+            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId!), groupId!);
+            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
+            Access.RequireMember(g, me, actor);
+            Access.RequireAllowed(Allowed.AppAdminOnly, me, actor, disabled ? "disable a group" : "enable a group");
+            if (g.Disabled == disabled) return g.ToInfo();
+
+            g.Disabled = disabled;
+            g.Version++;
+            g.LastModified = s.Now;
+            await GroupRepository.SaveAsync(s, g);
+            foreach (var m in await GroupRepository.MemberIdsAsync(s, g.Gid))
+                s.SystemMessage(m, disabled ? "GroupDisabled" : "GroupEnabled", g.GroupId, new { });
+            return g.ToInfo();
+        }, ct);
+    }
+
     /// <summary>Members as callbacks list them (Tencent's shape).</summary>
     public static object MemberList(IEnumerable<string> users) => users.Select(u => new { Member_Account = u }).ToList();
 

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Realtime.Server.Errors;
+
+namespace Realtime.Server.Admin;
+
+/// <summary>Reading REST requests: JSON bodies and query numbers, every shape error an InvalidArgument naming the field.</summary>
+public static class AdminHttp
+{
+    /// <summary>
+    /// REST bodies are written with explicit Agora names, so nothing is renamed; nulls are written
+    /// (an unlimited `maxusers` is null, not missing).
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
+    };
+
+    private const int MaxBodyBytes = 256 * 1024;
+
+    /// <summary>Binds the body as RealtimeJson binds hub arguments: unknown fields are refused by name.</summary>
+    public static async Task<T> BodyAsync<T>(HttpRequest request)
+    {
+        if (request.ContentLength > MaxBodyBytes) throw RealtimeException.Invalid("request", $"must be at most {MaxBodyBytes} bytes");
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            throw RealtimeException.Invalid("request", "the body must be a JSON object");
+        }
+        using (document) return RealtimeJson.Bind<T>(document.RootElement);
+    }
+
+    /// <summary>An optional integer query parameter within [min, max].</summary>
+    public static int QueryInt(HttpRequest request, string name, int defaultValue, int min, int max)
+    {
+        var values = request.Query[name];
+        if (values.Count == 0) return defaultValue;
+        if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw RealtimeException.Invalid(name, $"must be an integer from {min} to {max}");
+        return value;
+    }
+
+    /// <summary>Comma-separated ids of a path segment (`/chatgroups/a,b`, `/users/u1,u2`).</summary>
+    public static IReadOnlyList<string> List(string segment) =>
+        segment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public static long Ms(DateTime at) => new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+
+    public static long? Ms(DateTime? at) => at is { } value ? Ms(value) : null;
+}

@@ -1,0 +1,25 @@
+using Realtime.Server.Auth;
+using Realtime.Server.Errors;
+using Realtime.Server.Groups;
+
+namespace Realtime.Server.Admin;
+
+/// <summary>`POST /token`: user tokens for the app's own back end, signed with the app's secret.</summary>
+public static class TokenEndpoints
+{
+    public const long TtlDefaultSeconds = 24 * 3600;
+    public const long TtlMaxSeconds = 30 * 24 * 3600;
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/token", IssueAsync).Accepts<TokenBody>("application/json").Named("IssueUserToken");
+
+    private static async Task<AdminReply> IssueAsync(string appId, HttpRequest request, TokenService tokens)
+    {
+        var body = await AdminHttp.BodyAsync<TokenBody>(request);
+        var user = Validate.UserId(body.Username, "username");
+        var ttl = body.Ttl ?? TtlDefaultSeconds;
+        if (ttl is < 1 or > TtlMaxSeconds) throw RealtimeException.Invalid("ttl", $"must be 1-{TtlMaxSeconds} seconds");
+        var token = tokens.Issue(appId, user, TimeSpan.FromSeconds(ttl));
+        return new AdminReply(new { access_token = token, expires_in = ttl, user = new { username = user } });
+    }
+}
