@@ -1,0 +1,54 @@
+namespace Realtime.Bench;
+
+/// <summary>Command-line options. Every size is capped so a typo cannot run away.</summary>
+public sealed record Options(string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, string App, string Secret)
+{
+    public const string Usage =
+        "usage: Realtime.Bench <commands|fanout|sync> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
+        "[--users N] [--members M] [--messages K] [--duration S] [--app demo] [--secret S]";
+
+    // The secret of the Development-only `demo` app (README); useless against a production node.
+    private const string DemoSecret = "realtime-demo-development-secret-0001";
+
+    public static Options Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-')) throw new ArgumentException("missing scenario");
+        var scenario = args[0];
+        var values = new Dictionary<string, string>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--")) throw new ArgumentException($"unexpected argument '{arg}'");
+            var eq = arg.IndexOf('=');
+            if (eq > 0) values[arg[2..eq]] = arg[(eq + 1)..];
+            else if (i + 1 < args.Length) values[arg[2..]] = args[++i];
+            else throw new ArgumentException($"{arg} needs a value");
+        }
+        string Get(string name, string fallback) => values.Remove(name, out var v) ? v : fallback;
+        int Int(string name, int fallback, int max)
+        {
+            var text = Get(name, fallback.ToString());
+            if (!int.TryParse(text, out var n) || n < 1 || n > max) throw new ArgumentException($"--{name} must be 1-{max}, not '{text}'");
+            return n;
+        }
+
+        var urls = Get("urls", "http://127.0.0.1:5080,http://127.0.0.1:5081")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == "http" && uri.Host == "127.0.0.1"
+                ? new Uri(uri, "/hubs/groups")
+                : throw new ArgumentException($"--urls: '{u}' is not an http://127.0.0.1:PORT address (the bench talks to loopback only)"))
+            .ToArray();
+        if (urls.Length == 0) throw new ArgumentException("--urls is empty");
+
+        var options = new Options(
+            scenario, urls,
+            Users: Int("users", 20, 1000),
+            Members: Int("members", 1000, 5000),
+            Messages: Int("messages", scenario == "sync" ? 5000 : 200, 100_000),
+            Duration: Int("duration", 20, 600),
+            App: Get("app", "demo"),
+            Secret: Get("secret", DemoSecret));
+        if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}");
+        return options;
+    }
+}

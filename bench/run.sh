@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from the EXIT trap
+# Benchmark: starts a private PostgreSQL (127.0.0.1:55434, .data/bench-pg), a private Redis
+# (127.0.0.1:56381, .data/bench-redis) and two Development nodes (127.0.0.1:5180, 5181), runs
+# the commands, fanout and sync scenarios, writes bench/results/<date>.md, copies it to
+# bench/RESULTS.md and stops everything it started (also on Ctrl-C or failure).
+#
+#   bench/run.sh [commands] [fanout] [sync]      (default: all three)
+#
+# Sizes (defaults suit a 2-core machine): BENCH_USERS=20 BENCH_DURATION=20 (commands),
+# BENCH_MEMBERS=1000 BENCH_FANOUT_MESSAGES=200 (fanout), BENCH_SYNC_MESSAGES=5000 (sync).
+# The database is recreated at every run, so runs do not inherit each other's data.
+# Exits non-zero when a scenario fails (lost or out-of-order events, failed commands).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+# shellcheck source=scripts/lib.sh
+source "$REPO_ROOT/scripts/lib.sh"
+
+SCENARIOS=("$@")
+((${#SCENARIOS[@]})) || SCENARIOS=(commands fanout sync)
+for s in "${SCENARIOS[@]}"; do
+  [[ "$s" =~ ^(commands|fanout|sync)$ ]] || { sed -n '3,13s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
+done
+
+USERS="${BENCH_USERS:-20}" DURATION="${BENCH_DURATION:-20}"
+MEMBERS="${BENCH_MEMBERS:-1000}" FANOUT_MESSAGES="${BENCH_FANOUT_MESSAGES:-200}"
+SYNC_MESSAGES="${BENCH_SYNC_MESSAGES:-5000}"
+
+DATA="$REPO_ROOT/.data"
+RUN="$DATA/bench-run"
+PG_PORT_BENCH=55434
+REDIS_PORT_BENCH=56381
+NODE_PORTS=(5180 5181)
+BENCH_DLL="$REPO_ROOT/bench/Realtime.Bench/bin/Release/net10.0/Realtime.Bench.dll"
+mkdir -p "$RUN" "$REPO_ROOT/bench/results"
+
+NODE_PIDFILES=()
+cleanup() {
+  trap - EXIT INT TERM
+  local pidfile
+  for pidfile in "${NODE_PIDFILES[@]}"; do node_stop "$pidfile"; done
+  pg_stop
+  redis_stop
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_packages
+pg_start "$DATA/bench-pg" "$PG_PORT_BENCH"
+pg_recreate_db "$PG_PORT_BENCH" realtime_bench
+redis_start "$DATA/bench-redis" "$REDIS_PORT_BENCH" test
+
+log "dotnet build (Release): server and bench"
+dotnet build server/Realtime.Server -c Release -nologo -v quiet
+dotnet build bench/Realtime.Bench -c Release -nologo -v quiet
+
+URLS=()
+for i in "${!NODE_PORTS[@]}"; do
+  port="${NODE_PORTS[i]}"
+  NODE_PIDFILES+=("$RUN/node-$((i + 1)).pid")
+  log "starting bench-node-$((i + 1)) on http://127.0.0.1:$port (log: $RUN/node-$((i + 1)).log)"
+  node_start "$RUN/node-$((i + 1)).pid" "$RUN/node-$((i + 1)).log" "$port" "bench-node-$((i + 1))" \
+    ASPNETCORE_ENVIRONMENT=Development \
+    "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT_BENCH;Username=postgres;Database=realtime_bench;Maximum Pool Size=50" \
+    "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT_BENCH" \
+    Realtime__Redis__ChannelPrefix=bench
+  URLS+=("http://127.0.0.1:$port")
+done
+for i in "${!NODE_PORTS[@]}"; do
+  wait_ready "${URLS[i]}" 90 "$(cat "${NODE_PIDFILES[i]}")" || die "bench-node-$((i + 1)) is not ready; see $RUN/node-$((i + 1)).log"
+done
+URL_LIST="$(IFS=,; echo "${URLS[*]}")"
+
+STAMP="$(date +%Y-%m-%d-%H%M)"
+OUT="$REPO_ROOT/bench/results/$STAMP.md"
+COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench/results' ':!bench/RESULTS.md' || echo '+uncommitted')"
+{
+  echo "# Benchmark results $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "- commit: \`$COMMIT\` (branch $(git rev-parse --abbrev-ref HEAD))"
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr)"
+  echo "- **the machine was shared with other work** during the run (builds and tests of other branches);" \
+       "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- everything on this one machine: 2 nodes (Release, Development environment), PostgreSQL 15 (fsync on)," \
+       "Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-), and the bench client (.NET $(dotnet --version)), all over 127.0.0.1"
+  echo "- sizes: commands ${USERS} users × ${DURATION} s; fanout ${MEMBERS} members × ${FANOUT_MESSAGES} messages; sync ${SYNC_MESSAGES} events"
+  echo
+} >"$OUT"
+
+FAILED=()
+for scenario in "${SCENARIOS[@]}"; do
+  case "$scenario" in
+    commands) args=(--users "$USERS" --duration "$DURATION") ;;
+    fanout) args=(--members "$MEMBERS" --messages "$FANOUT_MESSAGES") ;;
+    sync) args=(--messages "$SYNC_MESSAGES") ;;
+  esac
+  log "scenario $scenario ${args[*]}"
+  # Each scenario is bounded; timeout is a last resort against a hang.
+  if ! timeout 900 dotnet "$BENCH_DLL" "$scenario" --urls "$URL_LIST" "${args[@]}" >"$RUN/$scenario.md"; then
+    FAILED+=("$scenario")
+    echo "**FAILED** (exit status non-zero; see the checks below)" >>"$OUT"
+    echo >>"$OUT"
+  fi
+  cat "$RUN/$scenario.md" >>"$OUT"
+  cat "$RUN/$scenario.md"
+done
+echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$OUT"
+
+{
+  echo "<!-- Latest run, copied from results/$STAMP.md by bench/run.sh; see bench/README.md for what each number means. -->"
+  cat "$OUT"
+} >"$REPO_ROOT/bench/RESULTS.md"
+log "results: $OUT (and bench/RESULTS.md)"
+
+((${#FAILED[@]} == 0)) || die "failed: ${FAILED[*]}"
