@@ -188,12 +188,22 @@ export class Inbox {
   }
 }
 
-/** Builds a connection, attaches an Inbox and starts it: { connection, inbox }. */
+/**
+ * Builds a connection, attaches an Inbox, starts it and waits until the server has finished
+ * setting it up: { connection, inbox }.
+ *
+ * start() resolves at the SignalR handshake, but the server registers the connection under
+ * its user (backplane subscription) and joins it to its groups only afterwards, in
+ * OnConnectedAsync; a push sent in between is legitimately missed (Sync recovers it). Hub
+ * invocations are dispatched only after OnConnectedAsync, so one round trip (WhoAmI) is the
+ * barrier after which every push to this user reaches this connection.
+ */
 export async function connectWithInbox(options = {}, ms = TIMEOUT_MS) {
   const connection = buildConnection(options);
   const inbox = new Inbox(connection);
   try {
     await withTimeout(connection.start(), ms, "connection.start()");
+    await withTimeout(connection.invoke("WhoAmI"), ms, "WhoAmI after start()");
   } catch (error) {
     await stopQuietly(connection);
     throw error;
