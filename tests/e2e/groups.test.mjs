@@ -196,13 +196,13 @@ test("sync_MemberReconnectsToOtherNode_GetsExactlyTheMissedEventsInOrder", TEST_
   const group = await createGroup(owner, [member]);
   const { groupId } = group;
   await joined(member, groupId);
-  const before = await invoke(owner.connection, "SendMessage", { groupId, text: "before" });
-  await member.inbox.event(groupId, { seq: before.seq });
+  const lastSeen = await invoke(owner.connection, "SendMessage", { groupId, text: "before" });
+  await member.inbox.event(groupId, { seq: lastSeen.seq });
 
   // The member's cursors: the last seq seen on each stream.
   const groupCursor = Math.max(...member.inbox.eventsOf(groupId).map((e) => e.seq));
   const systemCursor = member.inbox.lastSystemSeq;
-  assert.equal(groupCursor, before.seq);
+  assert.equal(groupCursor, lastSeen.seq);
   await close(member);
 
   // Missed while offline: three messages, a profile change, and a role change (a group event
@@ -215,7 +215,7 @@ test("sync_MemberReconnectsToOtherNode_GetsExactlyTheMissedEventsInOrder", TEST_
   await invoke(owner.connection, "UpdateMember", { groupId, userId: member.user, role: "Admin" });
   const last = await invoke(owner.connection, "GetGroups", [groupId]);
   const lastSeq = last.groups[0].lastSeq;
-  assert.equal(lastSeq, before.seq + 5);
+  assert.equal(lastSeq, lastSeen.seq + 5);
 
   // Back, on the other node, same device.
   member = await user(member.user, NODE1, device);
@@ -226,11 +226,11 @@ test("sync_MemberReconnectsToOtherNode_GetsExactlyTheMissedEventsInOrder", TEST_
   assert.deepEqual(
     g.items.map((e) => [e.seq, e.type]),
     [
-      [before.seq + 1, "Message"],
-      [before.seq + 2, "Message"],
-      [before.seq + 3, "Message"],
-      [before.seq + 4, "ProfileChanged"],
-      [before.seq + 5, "MemberChanged"],
+      [lastSeen.seq + 1, "Message"],
+      [lastSeen.seq + 2, "Message"],
+      [lastSeen.seq + 3, "Message"],
+      [lastSeen.seq + 4, "ProfileChanged"],
+      [lastSeen.seq + 5, "MemberChanged"],
     ],
   );
   assert.deepEqual(g.items.slice(0, 3).map((e) => e.data.text), missedTexts);
@@ -258,10 +258,10 @@ test("sync_MemberReconnectsToOtherNode_GetsExactlyTheMissedEventsInOrder", TEST_
   assert.deepEqual(again.system.items, []);
 
   // Live pushes resume on the new node from the next seq; nothing replayed live.
-  const after = await invoke(owner.connection, "SendMessage", { groupId, text: "welcome back" });
-  assert.equal(after.seq, lastSeq + 1);
-  await member.inbox.event(groupId, { type: "Message", seq: after.seq });
-  assert.deepEqual(member.inbox.eventsOf(groupId).map((e) => e.seq), [after.seq]);
+  const welcome = await invoke(owner.connection, "SendMessage", { groupId, text: "welcome back" });
+  assert.equal(welcome.seq, lastSeq + 1);
+  await member.inbox.event(groupId, { type: "Message", seq: welcome.seq });
+  assert.deepEqual(member.inbox.eventsOf(groupId).map((e) => e.seq), [welcome.seq]);
 
   await close(owner);
   await close(member);
