@@ -122,3 +122,96 @@ export async function assertServerUp(url = baseUrl(), ms = TIMEOUT_MS) {
   }
   if (response.status !== 200) throw new Error(`${url}/healthz answered ${response.status}`);
 }
+
+/**
+ * Records every SystemMessage and GroupEvent a connection receives, in arrival order, and
+ * lets a test wait (bounded) for the first one matching a predicate. Attach it before start()
+ * so nothing pushed right after the handshake is missed.
+ */
+export class Inbox {
+  constructor(connection) {
+    this.system = [];
+    this.events = [];
+    this.waiters = [];
+    connection.on("SystemMessage", (msg) => this.#add("SystemMessage", this.system, msg));
+    connection.on("GroupEvent", (evt) => this.#add("GroupEvent", this.events, evt));
+  }
+
+  #add(kind, list, item) {
+    list.push(item);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.kind === kind && waiter.predicate(item)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(item);
+      }
+    }
+  }
+
+  /** The first push of kind ("SystemMessage" | "GroupEvent") matching predicate, seen or to come. */
+  waitFor(kind, predicate, ms = TIMEOUT_MS, label = `${kind} push`) {
+    const seen = (kind === "SystemMessage" ? this.system : this.events).find(predicate);
+    if (seen) return Promise.resolve(seen);
+    let waiter;
+    const promise = new Promise((resolve) => {
+      waiter = { kind, predicate, resolve };
+      this.waiters.push(waiter);
+    });
+    return withTimeout(promise, ms, label).finally(() => {
+      const at = this.waiters.indexOf(waiter);
+      if (at >= 0) this.waiters.splice(at, 1);
+    });
+  }
+
+  /** A system message of type about groupId. */
+  systemMessage(type, groupId, ms) {
+    return this.waitFor("SystemMessage", (m) => m.type === type && m.groupId === groupId, ms, `SystemMessage ${type} for ${groupId}`);
+  }
+
+  /** A group event of groupId of type (any type when omitted) and, when given, seq. */
+  event(groupId, { type, seq } = {}, ms) {
+    return this.waitFor(
+      "GroupEvent",
+      (e) => e.groupId === groupId && (type === undefined || e.type === type) && (seq === undefined || e.seq === seq),
+      ms,
+      `GroupEvent ${type ?? "*"}${seq === undefined ? "" : ` seq ${seq}`} of ${groupId}`,
+    );
+  }
+
+  /** Group events of groupId received so far, in arrival order. */
+  eventsOf(groupId) {
+    return this.events.filter((e) => e.groupId === groupId);
+  }
+
+  /** The highest system seq received so far (0 when none). */
+  get lastSystemSeq() {
+    return this.system.reduce((max, m) => Math.max(max, m.seq), 0);
+  }
+}
+
+/**
+ * Builds a connection, attaches an Inbox, starts it and waits until the server has finished
+ * setting it up: { connection, inbox }.
+ *
+ * start() resolves at the SignalR handshake, but the server registers the connection under
+ * its user (backplane subscription) and joins it to its groups only afterwards, in
+ * OnConnectedAsync; a push sent in between is legitimately missed (Sync recovers it). Hub
+ * invocations are dispatched only after OnConnectedAsync, so one round trip (WhoAmI) is the
+ * barrier after which every push to this user reaches this connection.
+ */
+export async function connectWithInbox(options = {}, ms = TIMEOUT_MS) {
+  const connection = buildConnection(options);
+  const inbox = new Inbox(connection);
+  try {
+    await withTimeout(connection.start(), ms, "connection.start()");
+    await withTimeout(connection.invoke("WhoAmI"), ms, "WhoAmI after start()");
+  } catch (error) {
+    await stopQuietly(connection);
+    throw error;
+  }
+  return { connection, inbox };
+}
+
+/** connection.invoke bounded by ms. */
+export function invoke(connection, method, ...args) {
+  return withTimeout(connection.invoke(method, ...args), TIMEOUT_MS, `invoke ${method}`);
+}

@@ -1,0 +1,361 @@
+// Realtime web sample: the browser build of @microsoft/signalr (global `signalR`), no framework.
+//
+// RealtimeWebClient is the part worth copying: it connects (WebSockets, no negotiation, token
+// in the query string as browsers must), keeps the last seq seen per stream (the user's system
+// stream and each joined group) in localStorage, and calls Sync after every (re)connect and on
+// any gap, so the page shows every event exactly once, in order. The UI below it is plain DOM.
+"use strict";
+/* global signalR */
+
+class RealtimeWebClient {
+  /**
+   * url: a node's base URL; token: a JWT for the app; device: this terminal's id.
+   * onPush(kind, item, source): a SystemMessage or GroupEvent applied in order ("live" | "sync").
+   * onInfo(text): status lines. onGroupsChanged(): joined groups may have changed.
+   */
+  constructor({ url, token, device, storage = globalThis.localStorage, onPush = () => {}, onInfo = () => {}, onGroupsChanged = () => {} }) {
+    this.url = url.replace(/\/+$/, "");
+    this.token = token;
+    this.device = device;
+    this.storage = storage;
+    this.onPush = onPush;
+    this.onInfo = onInfo;
+    this.onGroupsChanged = onGroupsChanged;
+    const claims = RealtimeWebClient.claims(token);
+    // Not keyed by URL: every node of a deployment serves the same streams, so the cursors
+    // survive a reconnect through another node (or another load-balancer address).
+    this.storageKey = `realtime:cursors:${claims.iss}:${claims.sub}:${device}`;
+    this.user = claims.sub;
+    this.cursors = this.load();
+    this.unknownGroups = new Set();
+    this.chain = Promise.resolve();
+    this.syncWanted = false;
+    this.connection = null;
+  }
+
+  /** The token's claims (unverified: only to name the storage key and show who we are). */
+  static claims(token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    } catch {
+      throw new Error("the token is not a JWT");
+    }
+  }
+
+  load() {
+    const saved = this.storage?.getItem(this.storageKey);
+    if (!saved) return { fresh: true, systemSeq: 0, groups: new Map() };
+    const parsed = JSON.parse(saved);
+    return { fresh: false, systemSeq: parsed.systemSeq ?? 0, groups: new Map(Object.entries(parsed.groups ?? {})) };
+  }
+
+  save() {
+    this.storage?.setItem(this.storageKey, JSON.stringify({ systemSeq: this.cursors.systemSeq, groups: Object.fromEntries(this.cursors.groups) }));
+  }
+
+  /** Forgets the saved cursors of this user and device (the next connect starts from now). */
+  reset() {
+    this.storage?.removeItem(this.storageKey);
+    this.cursors = this.load();
+  }
+
+  async connect() {
+    this.connection = new signalR.HubConnectionBuilder()
+      .withUrl(`${this.url}/hubs/groups?device=${encodeURIComponent(this.device)}`, {
+        // Browsers cannot set headers on a WebSocket: the client sends ?access_token=.
+        accessTokenFactory: () => this.token,
+        skipNegotiation: true,
+        transport: signalR.HttpTransportType.WebSockets,
+      })
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ({ previousRetryCount }) => [0, 1000, 2000, 5000][previousRetryCount] ?? 10000 })
+      .configureLogging(signalR.LogLevel.Warning)
+      .build();
+    const c = this.connection;
+    c.on("SystemMessage", (m) => this.serial(() => this.applySystem(m, "live")));
+    c.on("GroupEvent", (e) => this.serial(() => this.applyEvent(e, "live")));
+    c.onreconnecting((error) => this.onInfo(`connection lost (${error?.message ?? "closed"}); reconnecting…`));
+    c.onreconnected(() => {
+      this.onInfo("reconnected; syncing");
+      this.serial(() => this.sync("reconnected"));
+    });
+    c.onclose((error) => this.onInfo(`disconnected${error ? ` (${error.message})` : ""}`));
+    await c.start();
+    this.onInfo(`connected to ${this.url} as ${this.user} (device ${this.device})`);
+    await this.serial(async () => {
+      await this.baseline();
+      await this.sync("connected");
+    });
+  }
+
+  async disconnect() {
+    await this.connection?.stop();
+    this.save();
+  }
+
+  invoke(method, ...args) {
+    if (!this.connection) throw new Error("not connected");
+    return this.connection.invoke(method, ...args);
+  }
+
+  /** Pushes and syncs run one at a time, in arrival order; resolves when work is done. */
+  serial(work) {
+    const next = this.chain.then(work).catch((error) => this.onInfo(`error: ${error.message}`));
+    this.chain = next;
+    return next;
+  }
+
+  wantSync() {
+    if (this.syncWanted) return;
+    this.syncWanted = true;
+    this.serial(() => (this.syncWanted ? this.sync("gap") : undefined));
+  }
+
+  applySystem(m, source) {
+    const c = this.cursors;
+    if (m.seq <= c.systemSeq) return;
+    if (m.seq > c.systemSeq + 1) return this.wantSync();
+    c.systemSeq = m.seq;
+    this.onPush("SystemMessage", m, source);
+    if ((m.type === "JoinedGroup" || m.type === "GroupCreated") && m.groupId) {
+      // The group's stream starts after joinSeq.
+      const joinSeq = m.data?.joinSeq ?? 0;
+      if (!(c.groups.get(m.groupId) >= joinSeq)) c.groups.set(m.groupId, joinSeq);
+      this.unknownGroups.delete(m.groupId);
+      this.wantSync();
+      this.onGroupsChanged();
+    }
+    if (["Kicked", "QuitGroup", "GroupDissolved"].includes(m.type) && c.groups.has(m.groupId)) {
+      // Sync answers the group's events up to the removal, then removed: true.
+      this.wantSync();
+    }
+    this.save();
+  }
+
+  applyEvent(e, source) {
+    const last = this.cursors.groups.get(e.groupId);
+    if (last === undefined) {
+      // Its JoinedGroup (same transaction, other channel) has not arrived yet: Sync finds it.
+      this.unknownGroups.add(e.groupId);
+      return this.wantSync();
+    }
+    if (e.seq <= last) return;
+    // Sync may skip seqs legitimately (between two memberships); live pushes may not.
+    if (e.seq > last + 1 && source === "live") return this.wantSync();
+    this.cursors.groups.set(e.groupId, e.seq);
+    this.onPush("GroupEvent", e, source);
+    if (e.type === "GroupDissolved") {
+      this.cursors.groups.delete(e.groupId);
+      this.onGroupsChanged();
+    } else if (e.type !== "Message") {
+      this.onGroupsChanged();
+    }
+    this.save();
+  }
+
+  /** Sync until every stream is caught up. */
+  async sync(reason) {
+    this.syncWanted = false;
+    const c = this.cursors;
+    for (;;) {
+      const asked = Object.fromEntries(c.groups);
+      const r = await this.invoke("Sync", { systemSince: c.systemSeq, groups: asked, limit: 200 });
+      if (r.system.tooOld) this.onInfo("some system messages were trimmed by retention");
+      for (const m of r.system.items) this.applySystem(m, "sync");
+      let more = r.system.hasMore;
+      for (const [groupId, g] of Object.entries(r.groups)) {
+        if (g.tooOld) {
+          const { groups } = await this.invoke("GetGroups", [groupId]);
+          this.onInfo(`${groupId}: events were trimmed; jumping to the group's current state`);
+          if (groups[0]) c.groups.set(groupId, groups[0].lastSeq);
+          more = true;
+          continue;
+        }
+        for (const e of g.items) this.applyEvent({ ...e, groupId }, "sync");
+        if (g.removed && !g.hasMore && c.groups.has(groupId)) {
+          c.groups.delete(groupId);
+          this.onInfo(`no longer a member of ${groupId}`);
+          this.onGroupsChanged();
+        }
+        more ||= g.hasMore;
+      }
+      if (!r.system.hasMore) {
+        for (const id of this.unknownGroups) if (!c.groups.has(id)) c.groups.set(id, 0);
+        this.unknownGroups.clear();
+      }
+      more ||= [...c.groups.keys()].some((id) => !(id in asked));
+      this.save();
+      if (!more) break;
+    }
+    this.syncWanted = false;
+    this.onInfo(`synced (${reason}): system #${c.systemSeq}, ${c.groups.size} group(s)`);
+  }
+
+  /** First connect of this user and device: start from now rather than from the beginning. */
+  async baseline() {
+    if (!this.cursors.fresh) return;
+    for (;;) {
+      const r = await this.invoke("Sync", { systemSince: this.cursors.systemSeq, groups: {}, limit: 1000 });
+      this.cursors.systemSeq = r.system.next;
+      if (!r.system.hasMore) break;
+    }
+    for (const g of await this.joinedGroups()) this.cursors.groups.set(g.groupId, g.lastSeq);
+    this.cursors.fresh = false;
+    this.save();
+  }
+
+  async joinedGroups() {
+    const all = [];
+    for (let offset = 0; ; ) {
+      const page = await this.invoke("GetJoinedGroups", { offset, limit: 1000 });
+      all.push(...page.groups);
+      offset += page.groups.length;
+      if (page.groups.length === 0 || offset >= page.total) return all;
+    }
+  }
+}
+
+globalThis.RealtimeWebClient = RealtimeWebClient;
+
+// ------------------------------------------------------------------------------------- UI
+
+if (typeof document !== "undefined") {
+  const $ = (id) => document.getElementById(id);
+  const fields = { url: $("url"), token: $("token"), device: $("device") };
+  let client = null;
+
+  // Remember the form (not the token) between visits.
+  fields.url.value = localStorage.getItem("realtime:url") ?? `${location.protocol === "https:" ? "https" : "http"}://127.0.0.1:5080`;
+  fields.device.value = localStorage.getItem("realtime:device") ?? `web-${Math.random().toString(36).slice(2, 8)}`;
+
+  function log(text, cls = "") {
+    const line = document.createElement("div");
+    line.className = `line ${cls}`;
+    line.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+    const box = $("log");
+    const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+    box.append(line);
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  const show = (value) => (value === undefined ? "" : JSON.stringify(value));
+  function describe(kind, item, source) {
+    const tag = source === "sync" ? " (sync)" : "";
+    if (kind === "SystemMessage") return [`[system #${item.seq}${tag}] ${item.type} ${item.groupId ?? ""} by ${item.actor ?? "-"} ${show(item.data)}`, "system"];
+    if (item.type === "Message") return [`[${item.groupId} #${item.seq}${tag}] ${item.data.sender}: ${item.data.text ?? show(item.data.payload)}`, "message"];
+    return [`[${item.groupId} #${item.seq}${tag}] ${item.type} by ${item.actor ?? "-"} ${show(item.data)}`, "event"];
+  }
+
+  let refreshTimer;
+  function refreshGroupsSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refreshGroups, 200);
+  }
+
+  async function refreshGroups() {
+    if (!client) return;
+    const list = $("groups");
+    const select = $("send-group");
+    const chosen = select.value;
+    try {
+      const groups = await client.joinedGroups();
+      list.replaceChildren(
+        ...groups.map((g) => {
+          const li = document.createElement("li");
+          li.textContent = `${g.name} — ${g.groupId} (${g.type}, ${g.role}, ${g.memberCount} members, last #${g.lastSeq})`;
+          li.onclick = () => (select.value = g.groupId);
+          return li;
+        }),
+      );
+      select.replaceChildren(
+        ...groups.map((g) => {
+          const option = document.createElement("option");
+          option.value = g.groupId;
+          option.textContent = `${g.name} (${g.groupId})`;
+          return option;
+        }),
+      );
+      if (groups.some((g) => g.groupId === chosen)) select.value = chosen;
+    } catch (error) {
+      log(`groups: ${error.message}`, "error");
+    }
+  }
+
+  function setConnected(connected) {
+    $("connect").disabled = connected;
+    $("disconnect").disabled = !connected;
+    for (const id of ["send", "create", "join", "refresh", "sync"]) $(id).disabled = !connected;
+  }
+
+  /** Runs a UI action; server errors read "[Code] message". */
+  async function action(work) {
+    try {
+      await work();
+    } catch (error) {
+      log(error.message, "error");
+    }
+  }
+
+  $("connect").onclick = () =>
+    action(async () => {
+      localStorage.setItem("realtime:url", fields.url.value.trim());
+      localStorage.setItem("realtime:device", fields.device.value.trim());
+      client = new RealtimeWebClient({
+        url: fields.url.value.trim(),
+        token: fields.token.value.trim(),
+        device: fields.device.value.trim(),
+        onPush: (kind, item, source) => log(...describe(kind, item, source)),
+        onInfo: (text) => log(text, "info"),
+        onGroupsChanged: refreshGroupsSoon,
+      });
+      $("connect").disabled = true;
+      try {
+        await client.connect();
+      } catch (error) {
+        client = null;
+        $("connect").disabled = false;
+        throw error;
+      }
+      setConnected(true);
+      await refreshGroups();
+    });
+
+  $("disconnect").onclick = () =>
+    action(async () => {
+      await client?.disconnect();
+      client = null;
+      setConnected(false);
+    });
+
+  $("send-form").onsubmit = (event) => {
+    event.preventDefault();
+    const text = $("text").value;
+    const groupId = $("send-group").value;
+    if (!text || !groupId) return;
+    action(async () => {
+      await client.invoke("SendMessage", { groupId, text, clientMsgId: crypto.randomUUID() });
+      $("text").value = "";
+    });
+  };
+
+  $("create").onclick = () =>
+    action(async () => {
+      const name = $("group-name").value.trim();
+      if (!name) throw new Error("a group needs a name");
+      const members = $("members").value.split(/[\s,]+/).filter(Boolean);
+      const g = await client.invoke("CreateGroup", { type: $("group-type").value, name, members, requestId: crypto.randomUUID() });
+      log(`created ${g.groupId} "${g.name}"`, "info");
+      await refreshGroups();
+    });
+
+  $("join").onclick = () =>
+    action(async () => {
+      const groupId = $("join-id").value.trim();
+      const r = await client.invoke("ApplyToJoin", { groupId, requestId: crypto.randomUUID() });
+      log(r.result === "Pending" ? `join request ${r.pendingId} waits for approval` : `joined ${groupId}`, "info");
+    });
+
+  $("refresh").onclick = () => action(refreshGroups);
+  $("sync").onclick = () => action(() => client.serial(() => client.sync("asked")));
+  setConnected(false);
+}

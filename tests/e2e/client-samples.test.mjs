@@ -1,0 +1,208 @@
+// The client samples keep working against two real nodes:
+// - client-samples/web/app.js: its RealtimeWebClient (cursors, Sync on connect, gap handling)
+//   run in a vm with the official client's Node build standing in for the browser global;
+// - client-samples/node/client.mjs: the command-line client driven through stdin (skipped
+//   when `npm ci` has not been run in client-samples/node).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
+import * as signalR from "@microsoft/signalr";
+import {
+  TIMEOUT_MS,
+  assertServerUp,
+  baseUrl,
+  connectWithInbox,
+  invoke,
+  makeToken,
+  stopQuietly,
+  uniqueId,
+  withTimeout,
+} from "./lib/realtime.mjs";
+
+const TEST_TIMEOUT = { timeout: 60_000 };
+const NODE1 = baseUrl(1);
+const NODE2 = baseUrl(2);
+const SAMPLES = fileURLToPath(new URL("../../client-samples/", import.meta.url));
+
+const opened = new Set();
+before(async () => {
+  await assertServerUp(NODE1);
+  await assertServerUp(NODE2);
+});
+after(async () => {
+  await Promise.all([...opened].map((c) => stopQuietly(c)));
+});
+
+/** Items added over time, and a bounded wait for the first one matching a predicate. */
+class Feed {
+  items = [];
+  #waiters = [];
+
+  add(item) {
+    this.items.push(item);
+    for (const w of [...this.#waiters]) {
+      if (w.predicate(item)) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve(item);
+      }
+    }
+  }
+
+  waitFor(predicate, label, ms = TIMEOUT_MS) {
+    const seen = this.items.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    let waiter;
+    const promise = new Promise((resolve) => {
+      waiter = { predicate, resolve };
+      this.#waiters.push(waiter);
+    });
+    return withTimeout(promise, ms, label).finally(() => {
+      const at = this.#waiters.indexOf(waiter);
+      if (at >= 0) this.#waiters.splice(at, 1);
+    });
+  }
+}
+
+async function owner(url = NODE1) {
+  const name = uniqueId("owner");
+  const { connection, inbox } = await connectWithInbox({ url, token: makeToken({ user: name }) });
+  opened.add(connection);
+  return { user: name, connection, inbox };
+}
+
+// ------------------------------------------------------------------------------ web sample
+
+/** Loads app.js the way a page does (a classic script) with `signalR` as a global. */
+function loadWebClientClass() {
+  const context = vm.createContext({ signalR, console, atob, setTimeout, clearTimeout });
+  vm.runInContext(readFileSync(`${SAMPLES}web/app.js`, "utf8"), context, { filename: "app.js" });
+  return context.RealtimeWebClient;
+}
+
+function memoryStorage() {
+  const map = new Map();
+  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => map.set(k, String(v)), removeItem: (k) => map.delete(k), map };
+}
+
+test("webSample_browserBuild_DefinesSignalRGlobal", TEST_TIMEOUT, () => {
+  const file = `${SAMPLES}web/node_modules/@microsoft/signalr/dist/browser/signalr.min.js`;
+  const source = existsSync(file)
+    ? readFileSync(file, "utf8")
+    : readFileSync(fileURLToPath(new URL("node_modules/@microsoft/signalr/dist/browser/signalr.min.js", import.meta.url)), "utf8");
+  const window = {};
+  window.self = window;
+  window.window = window;
+  vm.runInContext(source, vm.createContext(window));
+  assert.equal(typeof window.signalR?.HubConnectionBuilder, "function");
+  assert.match(readFileSync(`${SAMPLES}web/index.html`, "utf8"), /src="node_modules\/@microsoft\/signalr\/dist\/browser\/signalr\.min\.js"/);
+});
+
+test("webSample_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TIMEOUT, async () => {
+  const RealtimeWebClient = loadWebClientClass();
+  const o = await owner(NODE1);
+  const user = uniqueId("web");
+  const token = makeToken({ user });
+  const storage = memoryStorage();
+  const device = uniqueId("browser");
+  const make = (url, feed) =>
+    new RealtimeWebClient({ url, token, device, storage, onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }) });
+
+  const first = new Feed();
+  let web = make(NODE2, first);
+  try {
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("web"), members: [user] });
+    await first.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
+    await first.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === 1, "MembersJoined");
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()");
+    assert.equal(JSON.parse([...storage.map.values()][0]).groups[groupId], 1, "the cursor is saved");
+
+    const missed = [];
+    for (const text of ["m1", "m2"]) missed.push((await invoke(o.connection, "SendMessage", { groupId, text })).seq);
+
+    const second = new Feed();
+    web = make(NODE1, second);
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect() again");
+    const live = await invoke(o.connection, "SendMessage", { groupId, text: "live" });
+    await second.waitFor((p) => p.kind === "GroupEvent" && p.item.seq === live.seq, "the live message");
+
+    const events = second.items.filter((p) => p.kind === "GroupEvent");
+    assert.ok(!second.items.some((p) => p.kind === "info" && /^error/.test(p.text)), JSON.stringify(second.items));
+    assert.deepEqual(
+      events.map((p) => [p.item.seq, p.item.data.text, p.source]),
+      [[missed[0], "m1", "sync"], [missed[1], "m2", "sync"], [live.seq, "live", "live"]],
+    );
+    assert.deepEqual(second.items.filter((p) => p.kind === "SystemMessage"), [], "no system message is repeated");
+    assert.ok(second.items.some((p) => p.kind === "info" && /^synced \(connected\)/.test(p.text)), "synced on connect");
+  } finally {
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+  }
+});
+
+// ------------------------------------------------------------------------------ node sample
+
+const cliReady = existsSync(`${SAMPLES}node/node_modules/@microsoft/signalr/package.json`);
+
+/** The CLI as a child process: lines of stdout in a Feed, commands written to stdin. */
+function startCli(args) {
+  const child = spawn(process.execPath, [`${SAMPLES}node/client.mjs`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const lines = new Feed();
+  let buffer = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => {
+    buffer += chunk;
+    const parts = buffer.split("\n");
+    buffer = parts.pop();
+    for (const line of parts) lines.add(line);
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk) => lines.add(`stderr: ${chunk}`));
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    lines,
+    exited,
+    send: (line) => child.stdin.write(`${line}\n`),
+    line: (re, label = String(re)) => lines.waitFor((l) => re.test(l), `CLI line ${label}`),
+    kill: () => child.exitCode === null && child.kill("SIGKILL"),
+  };
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\#]/g, "\\$&");
+
+test("nodeSample_CommandsAndPushesAcrossNodes", { ...TEST_TIMEOUT, skip: cliReady ? false : "run npm ci in client-samples/node" }, async () => {
+  const o = await owner(NODE1);
+  const user = uniqueId("cli");
+  const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty")]);
+  try {
+    await cli.line(new RegExp(`connected to .* as ${escape(user)}@demo`));
+    await cli.line(/starting from now/);
+
+    const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("cli"), members: [user] });
+    const g = escape(groupId);
+    await cli.line(new RegExp(`\\[system #\\d+.*\\] JoinedGroup ${g}`));
+    await cli.line(new RegExp(`\\[${g} #1.*\\] MembersJoined`));
+
+    cli.send(`send ${groupId} hello from the cli`);
+    const sent = await o.inbox.event(groupId, { type: "Message" });
+    assert.equal(sent.data.sender, user);
+    assert.equal(sent.data.text, "hello from the cli");
+
+    await invoke(o.connection, "SendMessage", { groupId, text: "hello cli" });
+    await cli.line(new RegExp(`\\[${g} #3( sync)?\\] ${escape(o.user)}: hello cli`));
+
+    cli.send("send @RT#AAAAAAAAAAAA nobody");
+    await cli.line(/error: \[GroupNotFound\] /);
+
+    cli.send("groups");
+    await cli.line(new RegExp(`${g} +Public +Member`));
+
+    cli.send(`quit ${groupId}`);
+    await cli.line(new RegExp(`no longer a member of ${g}`));
+
+    cli.send("exit");
+    assert.equal(await withTimeout(cli.exited, TIMEOUT_MS, "CLI exit"), 0);
+  } finally {
+    cli.kill();
+  }
+});
