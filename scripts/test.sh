@@ -150,6 +150,11 @@ run_e2e() {
     step_failed "npm ci in tests/e2e"
     return
   fi
+  log "npm ci (client-samples/node)"
+  if ! (cd client-samples/node && timeout -k 10s 5m npm ci --no-audit --no-fund --loglevel=error) 2>&1 | tee -a "$LOGS/npm-ci.log"; then
+    step_failed "npm ci in client-samples/node"
+    return
+  fi
 
   log "fresh database $E2E_DB"
   if ! pg_recreate_db "$PG_TEST_PORT" "$E2E_DB"; then

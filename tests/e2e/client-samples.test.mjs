@@ -1,8 +1,8 @@
 // The client samples keep working against two real nodes:
 // - client-samples/web/app.js: its RealtimeWebClient (cursors, Sync on connect, gap handling)
 //   run in a vm with the official client's Node build standing in for the browser global;
-// - client-samples/node/client.mjs: the command-line client driven through stdin (skipped
-//   when `npm ci` has not been run in client-samples/node).
+// - client-samples/node/client.mjs: the command-line client driven through stdin (needs
+//   `npm ci` in client-samples/node, which scripts/test.sh runs).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -170,7 +170,8 @@ function startCli(args) {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\#]/g, "\\$&");
 
-test("nodeSample_CommandsAndPushesAcrossNodes", { ...TEST_TIMEOUT, skip: cliReady ? false : "run npm ci in client-samples/node" }, async () => {
+test("nodeSample_CommandsAndPushesAcrossNodes", TEST_TIMEOUT, async () => {
+  assert.ok(cliReady, "client-samples/node has no node_modules: scripts/test.sh runs npm ci there");
   const o = await owner(NODE1);
   const user = uniqueId("cli");
   const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty")]);
