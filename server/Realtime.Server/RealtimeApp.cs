@@ -37,6 +37,9 @@ public static class RealtimeApp
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
+        // SignalR logs every HubException as an error with a stack trace; ours are expected answers
+        // ([GroupNotFound], ...), and HubErrorFilter logs the unexpected ones itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
         configure?.Invoke(builder);
         AddServices(builder.Services, builder.Configuration);
 

@@ -140,7 +140,8 @@ test("sendMessage_OnNode2_ReachesOwnerOnNode1WithNextSeq", TEST_TIMEOUT, async (
   const atMember = await member.inbox.event(groupId, { type: "Message", seq: reply.seq });
   assert.deepEqual(atMember.data.payload, { kind: "ack", of: sent.messageId });
 
-  // Each terminal saw the group's events gapless and in order.
+  // Each terminal saw the group's events gapless and in order (the owner's own copy included).
+  await owner.inbox.event(groupId, { type: "Message", seq: reply.seq });
   for (const terminal of [owner, member]) {
     assert.deepEqual(terminal.inbox.eventsOf(groupId).map((e) => e.seq), [1, 2, 3]);
   }
