@@ -71,7 +71,6 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
                     throw new RealtimeException(ErrorCode.JoinedGroupLimit, $"user {full} is already in {JoinedGroupLimit} groups");
                 await GroupRepository.AdjustJoinedCountAsync(s, everyone, +1);
             }
-            await Quota.ConsumeAsync(s, app);
 
             await GroupRepository.AddMembersAsync(s, group,
                 members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
@@ -83,6 +82,9 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
                 await s.AppendGroupEventAsync(group, "MembersJoined", new { userIds = members, inviter = ownerId });
                 foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId });
             }
+            // Last, so the app's quota row (which every create of the app waits for) is held only
+            // until commit; the users' rows were locked before it, as in every command.
+            await Quota.ConsumeAsync(s, app);
             s.AfterCallback(CallbackCommand.AfterCreateGroup, new()
             {
                 ["GroupId"] = group.GroupId, ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId,
