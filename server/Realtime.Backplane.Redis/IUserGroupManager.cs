@@ -10,4 +10,13 @@ public interface IUserGroupManager<THub> where THub : Hub
 
     /// <summary>Completes once every node holding a connection of the user has detached it (or the wait timed out).</summary>
     Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken ct = default);
+
+    /// <summary>The groups a connection of this node is in, for reconciling them with the truth.</summary>
+    IReadOnlyCollection<string> LocalGroupsOf(string connectionId);
+
+    /// <summary>
+    /// Raised when attach/detach commands may have been lost (the backplane reconnected to Redis):
+    /// the application should reconcile its local connections' groups.
+    /// </summary>
+    event Action? Resynchronize;
 }

@@ -192,6 +192,11 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     internal Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
         SendGroupCommandAsync(_channels.User(userId), GroupAction.Remove, groupName, cancellationToken);
 
+    internal IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _groups.KeysOf(connectionId);
+
+    /// <summary>Raised after the subscription connection to Redis came back: group commands sent meanwhile are lost.</summary>
+    internal event Action? Resynchronize;
+
     /// <summary>Stops handling messages and closes the Redis connection.</summary>
     public void Dispose()
     {
@@ -225,7 +230,10 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             multiplexer.ConnectionFailed += (_, e) =>
                 Log.ConnectionFailed(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString(), e.FailureType.ToString(), e.Exception);
             multiplexer.ConnectionRestored += (_, e) =>
+            {
                 Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString());
+                if (e.ConnectionType == ConnectionType.Subscription) Resynchronize?.Invoke();
+            };
             Log.Connected(_logger, multiplexer.IsConnected);
 
             var subscriber = multiplexer.GetSubscriber();

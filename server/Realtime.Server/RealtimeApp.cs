@@ -82,6 +82,7 @@ public static class RealtimeApp
         services.AddSingleton<CommandRunner>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
+        services.AddHostedService(sp => sp.GetRequiredService<TerminalAttacher>());
         services.AddSingleton<LocalTerminals>();
         services.AddMetrics();
         services.AddSingleton<RealtimeMetrics>();
@@ -145,17 +146,26 @@ public static class RealtimeApp
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
 
-        // The device query parameter names the terminal; refuse a bad one before the upgrade.
+        // Checks on a hub connection before the upgrade: a draining node takes no new terminals
+        // (they go to another node), the hub serves users (admin tokens are for REST), and the
+        // device query parameter must name a terminal.
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.StartsWithSegments(GroupHub.Path))
             {
                 var device = context.Request.Query["device"].ToString();
-                if (device.Length > 0 && !Ids.IsValidDeviceId(device))
+                RealtimeException? refusal =
+                    app.Lifetime.ApplicationStopping.IsCancellationRequested
+                        ? new RealtimeException(ErrorCode.Internal, "this node is shutting down; connect to another")
+                    : context.User.FindFirst(TokenService.RoleClaim)?.Value == TokenService.AdminRole
+                        ? new RealtimeException(ErrorCode.PermissionDenied, "admin tokens are for the REST API; connect with a user token")
+                    : device.Length > 0 && !Ids.IsValidDeviceId(device)
+                        ? RealtimeException.Invalid("device", "must be 1-64 chars of [A-Za-z0-9_.@-]")
+                    : null;
+                if (refusal is not null)
                 {
-                    var error = RealtimeException.Invalid("device", "must be 1-64 chars of [A-Za-z0-9_.@-]");
-                    context.Response.StatusCode = error.Code.HttpStatus();
-                    await context.Response.WriteAsJsonAsync(ErrorMapping.RestBody(error));
+                    context.Response.StatusCode = refusal.Code == ErrorCode.Internal ? StatusCodes.Status503ServiceUnavailable : refusal.Code.HttpStatus();
+                    await context.Response.WriteAsJsonAsync(ErrorMapping.RestBody(refusal));
                     return;
                 }
             }

@@ -30,4 +30,13 @@ internal sealed class LocalUserGroupManager<THub> : IUserGroupManager<THub> wher
             await _manager.RemoveFromGroupAsync(connectionId, groupName, ct);
         }
     }
+
+    // In one process no attach or detach can be lost, so there is nothing to reconcile.
+    public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => [];
+
+    public event Action? Resynchronize
+    {
+        add { }
+        remove { }
+    }
 }

@@ -20,4 +20,12 @@ internal sealed class RedisUserGroupManager<THub> : IUserGroupManager<THub> wher
 
     public Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken ct = default) =>
         _manager.RemoveUserFromGroupAsync(userId, groupName, ct);
+
+    public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _manager.LocalGroupsOf(connectionId);
+
+    public event Action? Resynchronize
+    {
+        add => _manager.Resynchronize += value;
+        remove => _manager.Resynchronize -= value;
+    }
 }

@@ -77,6 +77,14 @@ internal sealed class SubscribedSets
         }
     }
 
+    public string[] KeysOf(string connectionId)
+    {
+        lock (_gate)
+        {
+            return _keysByConnection.TryGetValue(connectionId, out var keys) ? [.. keys] : [];
+        }
+    }
+
     public HubConnectionContext[] Members(string key)
     {
         lock (_gate)

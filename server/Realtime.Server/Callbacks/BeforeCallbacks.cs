@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Realtime.Server.Apps;
 using Realtime.Server.Errors;
 
@@ -12,13 +13,16 @@ public sealed partial class BeforeCallbacks(IHttpClientFactory http, AppRegistry
 {
     public const string HttpClientName = "callbacks";
 
+    /// <summary>Callback bodies: field names as given (Tencent's), enums by name as in pushes.</summary>
+    public static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
     public async Task CheckAsync(string appId, string command, Dictionary<string, object?> payload, CancellationToken ct)
     {
         var app = apps.Get(appId);
         if (string.IsNullOrEmpty(app.CallbackUrl)) return;
 
         var deliveryId = Guid.CreateVersion7();
-        var body = JsonSerializer.Serialize(Envelope(appId, command, deliveryId, clock.GetUtcNow(), payload));
+        var body = JsonSerializer.Serialize(Envelope(appId, command, deliveryId, clock.GetUtcNow(), payload), Json);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(app.CallbackTimeout);
         CallbackAnswer? answer;

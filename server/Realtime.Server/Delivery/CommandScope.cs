@@ -36,7 +36,7 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     public async Task<GroupEventDto> AppendGroupEventAsync(GroupRow group, string type, object data)
     {
         var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
-        if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.GroupId, evt));
+        if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.Gid, evt));
         if (type == GroupMessageType && !string.IsNullOrEmpty(App.PushUrl))
             _outbox.Add(OutboxItem.Push(new { Kind = "GroupMessage", group.Gid, Message = evt }));
         return evt;
@@ -51,7 +51,7 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
         if (string.IsNullOrEmpty(App.CallbackUrl)) return;
         var deliveryId = Guid.CreateVersion7();
         var body = Callbacks.BeforeCallbacks.Envelope(AppId, command, deliveryId, new DateTimeOffset(Now), payload);
-        _outbox.Add(new OutboxItem(OutboxItem.CallbackKind, deliveryId, JsonSerializer.Serialize(body)));
+        _outbox.Add(new OutboxItem(OutboxItem.CallbackKind, deliveryId, JsonSerializer.Serialize(body, Callbacks.BeforeCallbacks.Json)));
     }
 
     public void SystemMessage(string userId, string type, string? groupId, object data)
@@ -61,10 +61,18 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
         _effects.Add(new Effect.PushSystemMessage(pending));
     }
 
-    /// <summary>Attach all of a user's terminals, on every node, to the group's live channel.</summary>
-    public void Attach(string userId, string groupId) => _effects.Add(new Effect.Attach(userId, groupId));
+    /// <summary>
+    /// Attaches all of a user's terminals, on every node, to the group's live channel. Applied
+    /// before commit, while the command holds the group's row lock: no later event of the group
+    /// can be published before every node has applied it.
+    /// </summary>
+    public void Attach(string userId, GroupRow group) => _effects.Add(new Effect.Attach(userId, group.Gid, BeforeCommit: true));
 
-    public void Detach(string userId, string groupId) => _effects.Add(new Effect.Detach(userId, groupId));
+    /// <summary>Detaches a removed user before commit (see Attach): nothing after the removal reaches them live.</summary>
+    public void Detach(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid, BeforeCommit: true));
+
+    /// <summary>Detaches after the pushes, for a dissolved group: its final event still reaches everyone.</summary>
+    public void DetachAfterDelivery(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid, BeforeCommit: false));
 }
 
 /// <summary>A row for the outbox: an after-callback or an offline push, written with the command.</summary>
@@ -90,8 +98,8 @@ internal sealed class PendingSystemMessage(string userId, string type, string? g
 
 internal abstract record Effect
 {
-    public sealed record Attach(string UserId, string GroupId) : Effect;
-    public sealed record Detach(string UserId, string GroupId) : Effect;
-    public sealed record PushGroupEvent(string GroupId, GroupEventDto Event) : Effect;
+    public sealed record Attach(string UserId, long Gid, bool BeforeCommit) : Effect;
+    public sealed record Detach(string UserId, long Gid, bool BeforeCommit) : Effect;
+    public sealed record PushGroupEvent(long Gid, GroupEventDto Event) : Effect;
     public sealed record PushSystemMessage(PendingSystemMessage Message) : Effect;
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Dapper;
+using Realtime.Server.Data;
 using Realtime.Server.Errors;
+using Realtime.Server.Groups;
 
 namespace Realtime.Server.Delivery;
 
@@ -11,6 +13,23 @@ namespace Realtime.Server.Delivery;
 internal static class Idempotency
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// A completed earlier run's response, read without locks before anything else runs (a
+    /// repeat must not call the app's before-callback again). Null when there is none yet:
+    /// BeginAsync then settles races inside the transaction.
+    /// </summary>
+    public static async Task<JsonElement?> PeekAsync(Db db, Actor actor, string requestId, string method, DateTime now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var stored = await c.QuerySingleOrDefaultAsync<(string Method, string? Response)>(new CommandDefinition("""
+            SELECT method, response::text FROM idempotency_keys
+            WHERE app_id = @AppId AND user_id = @owner AND request_id = @requestId AND created_at >= @since
+            """, new { actor.AppId, owner = actor.IdempotencyOwner, requestId, since = now - Window }, cancellationToken: ct));
+        if (stored.Method is null || stored.Response is null) return null;
+        if (stored.Method != method) throw RealtimeException.Invalid("requestId", $"was already used for {stored.Method}");
+        return JsonDocument.Parse(stored.Response).RootElement.Clone();
+    }
 
     /// <summary>The stored response of an earlier run, or null when this run is the first.</summary>
     public static async Task<JsonElement?> BeginAsync(CommandScope scope, string requestId, string method)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
+using Realtime.Server.Auth;
 
 namespace Realtime.Server.Delivery;
 
@@ -9,18 +10,20 @@ namespace Realtime.Server.Delivery;
 /// </summary>
 public sealed partial class LocalTerminals(ILogger<LocalTerminals> logger)
 {
-    private readonly ConcurrentDictionary<string, HubCallerContext> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (HubCallerContext Context, Caller Caller)> _connections = new(StringComparer.Ordinal);
 
     public int Count => _connections.Count;
 
-    public void Add(HubCallerContext context) => _connections[context.ConnectionId] = context;
+    public void Add(HubCallerContext context, Caller caller) => _connections[context.ConnectionId] = (context, caller);
+
+    public IEnumerable<(string ConnectionId, Caller Caller)> Snapshot() => _connections.Select(c => (c.Key, c.Value.Caller)).ToList();
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
     public void CloseAll()
     {
         LogClosing(_connections.Count);
-        foreach (var context in _connections.Values) context.Abort();
+        foreach (var (context, _) in _connections.Values) context.Abort();
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Closing {Count} terminals for shutdown")]

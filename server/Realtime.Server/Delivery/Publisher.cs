@@ -22,6 +22,8 @@ public sealed partial class Publisher(
     /// </summary>
     internal async Task PublishAsync(string appId, IReadOnlyList<Effect> effects)
     {
+        // Attaches and detaches of joins and removals were applied before commit (ApplyBeforeCommitAsync).
+        effects = effects.Where(e => e is not (Effect.Attach { BeforeCommit: true } or Effect.Detach { BeforeCommit: true })).ToList();
         for (var i = 0; i < effects.Count;)
         {
             var kind = KindOf(effects[i]);
@@ -36,13 +38,43 @@ public sealed partial class Publisher(
                 continue;
             }
             // Per-user order inside a run: each user's effects form one sequential lane.
-            var lanes = run.GroupBy(UserOf, StringComparer.Ordinal).Select(lane => lane.ToList());
-            await Parallel.ForEachAsync(lanes, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (lane, _) =>
+            await RunLanesAsync(appId, run);
+        }
+    }
+
+    /// <summary>
+    /// Applies a command's attaches and detaches on every node while its transaction still holds
+    /// the group's row lock, and answers them for <see cref="UndoAsync"/> should the commit not happen.
+    /// </summary>
+    internal async Task<IReadOnlyList<Effect>> ApplyBeforeCommitAsync(string appId, IReadOnlyList<Effect> effects)
+    {
+        var membership = effects.Where(e => e is Effect.Attach { BeforeCommit: true } or Effect.Detach { BeforeCommit: true }).ToList();
+        await RunLanesAsync(appId, membership);
+        return membership;
+    }
+
+    /// <summary>
+    /// Reverts membership applied for a command whose commit failed. With the outcome unknown,
+    /// callers revert attaches only: a member missing live pushes recovers with Sync, while a
+    /// removed user put back would hear what they must not.
+    /// </summary>
+    internal Task UndoAsync(string appId, IReadOnlyList<Effect> applied, bool attachesOnly) =>
+        RunLanesAsync(appId, applied
+            .Where(e => e is Effect.Attach || !attachesOnly)
+            .Select(e => e switch
+            {
+                Effect.Attach a => (Effect)new Effect.Detach(a.UserId, a.Gid, BeforeCommit: false),
+                Effect.Detach d => new Effect.Attach(d.UserId, d.Gid, BeforeCommit: false),
+                _ => e,
+            }).ToList());
+
+    private Task RunLanesAsync(string appId, IReadOnlyList<Effect> run) =>
+        Parallel.ForEachAsync(run.GroupBy(UserOf, StringComparer.Ordinal).Select(lane => lane.ToList()),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism },
+            async (lane, _) =>
             {
                 foreach (var effect in lane) await SendAsync(appId, effect);
             });
-        }
-    }
 
     private async Task SendAsync(string appId, Effect effect)
     {
@@ -50,9 +82,9 @@ public sealed partial class Publisher(
         {
             await (effect switch
             {
-                Effect.Attach a => userGroups.AddUserToGroupAsync(SignalRNames.User(appId, a.UserId), SignalRNames.Group(appId, a.GroupId)),
-                Effect.Detach d => userGroups.RemoveUserFromGroupAsync(SignalRNames.User(appId, d.UserId), SignalRNames.Group(appId, d.GroupId)),
-                Effect.PushGroupEvent e => hub.Clients.Group(SignalRNames.Group(appId, e.GroupId)).GroupEvent(e.Event),
+                Effect.Attach a => userGroups.AddUserToGroupAsync(SignalRNames.User(appId, a.UserId), SignalRNames.Group(appId, a.Gid)),
+                Effect.Detach d => userGroups.RemoveUserFromGroupAsync(SignalRNames.User(appId, d.UserId), SignalRNames.Group(appId, d.Gid)),
+                Effect.PushGroupEvent e => hub.Clients.Group(SignalRNames.Group(appId, e.Gid)).GroupEvent(e.Event),
                 Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.Message.UserId)).SystemMessage(m.Message.Written!),
                 _ => Task.CompletedTask,
             });

@@ -41,21 +41,11 @@ public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> op
         try
         {
             var args = new { cutoff = now - o.RetentionAge, keep = (long)o.RetentionEventsPerGroup, requestCutoff = now - Idempotency.Window };
-            var trimmed = await c.ExecuteAsync(new CommandDefinition("""
-                WITH old AS (
-                    DELETE FROM group_events e USING groups g
-                    WHERE e.gid = g.gid AND (e.at < @cutoff OR e.seq <= g.last_seq - @keep)
-                    RETURNING e.gid, e.seq)
-                UPDATE groups g SET trimmed_through = GREATEST(g.trimmed_through, o.max_seq)
-                FROM (SELECT gid, max(seq) AS max_seq FROM old GROUP BY gid) o WHERE g.gid = o.gid;
-
-                WITH old AS (DELETE FROM system_messages WHERE at < @cutoff RETURNING app_id, user_id, seq)
-                UPDATE users u SET trimmed_through = GREATEST(u.trimmed_through, o.max_seq)
-                FROM (SELECT app_id, user_id, max(seq) AS max_seq FROM old GROUP BY app_id, user_id) o
-                WHERE u.app_id = o.app_id AND u.user_id = o.user_id;
-
-                DELETE FROM idempotency_keys WHERE created_at < @requestCutoff;
-                """, args, cancellationToken: ct));
+            // Separate statements, each its own short transaction: a group's row is locked only
+            // for the moment its trimmed_through moves, not for the whole round.
+            var trimmed = 0;
+            foreach (var sql in RoundStatements)
+                trimmed += await c.ExecuteAsync(new CommandDefinition(sql, args, commandTimeout: 300, cancellationToken: ct));
             LogTrimmed(trimmed);
             return true;
         }
@@ -64,6 +54,27 @@ public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> op
             await c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@LockKey)", new { LockKey }, cancellationToken: CancellationToken.None));
         }
     }
+
+    private static readonly string[] RoundStatements =
+    [
+        """
+        WITH old AS (
+            DELETE FROM group_events e USING groups g
+            WHERE e.gid = g.gid AND (e.at < @cutoff OR e.seq <= g.last_seq - @keep)
+            RETURNING e.gid, e.seq)
+        UPDATE groups g SET trimmed_through = GREATEST(g.trimmed_through, o.max_seq)
+        FROM (SELECT gid, max(seq) AS max_seq FROM old GROUP BY gid) o WHERE g.gid = o.gid
+        """,
+        """
+        WITH old AS (DELETE FROM system_messages WHERE at < @cutoff RETURNING app_id, user_id, seq)
+        UPDATE users u SET trimmed_through = GREATEST(u.trimmed_through, o.max_seq)
+        FROM (SELECT app_id, user_id, max(seq) AS max_seq FROM old GROUP BY app_id, user_id ORDER BY app_id, user_id) o
+        WHERE u.app_id = o.app_id AND u.user_id = o.user_id
+        """,
+        "DELETE FROM idempotency_keys WHERE created_at < @requestCutoff",
+        // Delivered or abandoned webhooks are kept as long as the log, for inspection.
+        "DELETE FROM outbox WHERE (delivered_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < @cutoff",
+    ];
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Retention round done ({Rows} rows changed)")]
     private partial void LogTrimmed(int rows);

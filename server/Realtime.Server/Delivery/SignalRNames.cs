@@ -5,5 +5,9 @@ public static class SignalRNames
 {
     public static string User(string appId, string userId) => $"{appId}/{userId}";
 
-    public static string Group(string appId, string groupId) => $"{appId}/{groupId}";
+    /// <summary>
+    /// By the group's internal id, not its public one: a dissolved group's id may be taken again,
+    /// and a connection left attached to the old group must never hear the new one.
+    /// </summary>
+    public static string Group(string appId, long gid) => $"{appId}/g{gid}";
 }

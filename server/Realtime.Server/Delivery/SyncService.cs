@@ -16,6 +16,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
     public const int MaxGroups = 2000;
+    public const int MaxItems = 5000;
 
     public async Task<SyncResult> SyncAsync(string appId, string userId, SyncRequest r, CancellationToken ct = default)
     {
@@ -36,9 +37,18 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         // One snapshot, so the system stream and the group streams agree with each other.
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var system = await SystemAsync(c, appId, userId, since, limit);
+        // One answer carries at most MaxItems items in all: streams past the budget answer
+        // hasMore with nothing, and the client asks again from where it is.
+        var budget = MaxItems - system.Items.Count;
         var groups = new Dictionary<string, GroupSync>(StringComparer.Ordinal);
         foreach (var (groupId, groupSince) in cursors)
-            groups[groupId] = await GroupAsync(c, appId, userId, groupId, groupSince, limit);
+        {
+            var group = budget > 0
+                ? await GroupAsync(c, appId, userId, groupId, groupSince, Math.Min(limit, budget))
+                : new GroupSync([], groupSince, HasMore: true, Removed: false, TooOld: false);
+            budget -= group.Items.Count;
+            groups[groupId] = group;
+        }
         await tx.CommitAsync(ct);
         return new SyncResult(system, groups);
     }
@@ -61,7 +71,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         // The latest incarnation of this id in which the user ever had a window (a dissolved
         // group's id may be taken again by a new group).
         var windows = (await c.QueryAsync<WindowRow>("""
-            SELECT w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.dissolved_at IS NOT NULL AS dissolved
+            SELECT w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq, g.dissolved_at IS NOT NULL AS dissolved
             FROM member_windows w JOIN groups g ON g.gid = w.gid
             WHERE w.app_id = @appId AND w.user_id = @userId AND g.app_id = @appId AND g.group_id = @groupId
               AND w.gid = (SELECT max(w2.gid) FROM member_windows w2 JOIN groups g2 ON g2.gid = w2.gid
@@ -84,7 +94,8 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         // Too old when the first event this user may see after the cursor was already trimmed.
         var firstVisible = windows.Where(w => w.ToSeq is null || w.ToSeq > since)
             .Select(w => Math.Max(since, w.FromSeq) + 1).DefaultIfEmpty(long.MaxValue).Min();
-        var tooOld = firstVisible <= windows[0].TrimmedThrough;
+        // A cursor past the group's log belongs to an earlier group of the same id: reload too.
+        var tooOld = firstVisible <= windows[0].TrimmedThrough || since > windows[0].LastSeq;
         return new GroupSync(items, items.Count > 0 ? items[^1].Seq : since, rows.Count > limit, removed, tooOld);
     }
 
@@ -107,6 +118,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         public long FromSeq { get; init; }
         public long? ToSeq { get; init; }
         public long TrimmedThrough { get; init; }
+        public long LastSeq { get; init; }
         public bool Dissolved { get; init; }
     }
 }

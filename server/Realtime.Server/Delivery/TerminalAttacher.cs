@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Realtime.Backplane.Redis;
 using Realtime.Server.Auth;
 using Realtime.Server.Data;
 using Realtime.Server.Groups;
@@ -7,29 +8,93 @@ using Realtime.Server.Hubs;
 namespace Realtime.Server.Delivery;
 
 /// <summary>
-/// Joins a new terminal to the live channels of its user's groups. The database holds
-/// membership; this node only mirrors it for its own connections.
+/// Joins a terminal to the live channels of its user's groups when it connects, and puts every
+/// local terminal right again when attach/detach commands may have been lost (Redis came back)
+/// and periodically. The database holds membership; this node only mirrors it.
 /// </summary>
-public sealed class TerminalAttacher(Db db, IHubContext<GroupHub, IGroupClient> hub)
+public sealed partial class TerminalAttacher : BackgroundService
 {
+    private static readonly TimeSpan Period = TimeSpan.FromMinutes(5);
+
+    private readonly Db _db;
+    private readonly IHubContext<GroupHub, IGroupClient> _hub;
+    private readonly IUserGroupManager<GroupHub> _userGroups;
+    private readonly LocalTerminals _terminals;
+    private readonly ILogger<TerminalAttacher> _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    public TerminalAttacher(
+        Db db, IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, LocalTerminals terminals,
+        ILogger<TerminalAttacher> logger)
+    {
+        (_db, _hub, _userGroups, _terminals, _logger) = (db, hub, userGroups, terminals, logger);
+        _userGroups.Resynchronize += () =>
+        {
+            if (_wake.CurrentCount == 0) _wake.Release();
+        };
+    }
+
     public async Task AttachAsync(Caller caller, string connectionId, CancellationToken ct)
     {
         // The connection is already known to the lifetime manager under its user, so a
-        // membership change committed from now on reaches it by the user-wide attach/detach.
+        // membership change applied from now on reaches it by the user-wide attach/detach.
         // A change committed before is in this read; a removal racing between this read and
         // our attach is caught by the second read below.
         var groups = await ReadAsync(caller, ct);
-        foreach (var groupId in groups)
-            await hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, groupId), ct);
+        foreach (var gid in groups)
+            await _hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gid), ct);
 
-        var now = (await ReadAsync(caller, ct)).ToHashSet(StringComparer.Ordinal);
+        var now = (await ReadAsync(caller, ct)).ToHashSet();
         foreach (var gone in groups.Where(g => !now.Contains(g)))
-            await hub.Groups.RemoveFromGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gone), ct);
+            await _hub.Groups.RemoveFromGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gone), ct);
     }
 
-    private async Task<IReadOnlyList<string>> ReadAsync(Caller caller, CancellationToken ct)
+    /// <summary>Makes every local terminal's groups match the database: drops stale ones, adds missing ones.</summary>
+    public async Task<int> ReconcileAsync(CancellationToken ct)
     {
-        await using var connection = await db.OpenAsync(ct);
-        return await GroupRepository.GroupIdsOfAsync(connection, caller.AppId, caller.UserId);
+        var changes = 0;
+        foreach (var (connectionId, caller) in _terminals.Snapshot())
+        {
+            var expected = (await ReadAsync(caller, ct)).Select(g => SignalRNames.Group(caller.AppId, g)).ToHashSet(StringComparer.Ordinal);
+            var actual = _userGroups.LocalGroupsOf(connectionId);
+            foreach (var stale in actual.Where(g => !expected.Contains(g)))
+            {
+                await _hub.Groups.RemoveFromGroupAsync(connectionId, stale, ct);
+                changes++;
+            }
+            foreach (var missing in expected.Where(g => !actual.Contains(g)))
+                await _hub.Groups.AddToGroupAsync(connectionId, missing, ct);
+        }
+        if (changes > 0) LogReconciled(changes);
+        return changes;
     }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(Period, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (stoppingToken.IsCancellationRequested) return;
+            try
+            {
+                await ReconcileAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(e);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<long>> ReadAsync(Caller caller, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenAsync(ct);
+        return await GroupRepository.GidsOfAsync(connection, caller.AppId, caller.UserId);
+    }
+
+    [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "Reconciled live group channels: {Count} stale attachments dropped")]
+    private partial void LogReconciled(int count);
+
+    [LoggerMessage(EventId = 341, Level = LogLevel.Error, Message = "Reconciling live group channels failed")]
+    private partial void LogFailed(Exception e);
 }

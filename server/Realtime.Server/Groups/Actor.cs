@@ -12,6 +12,9 @@ public sealed record Actor(string AppId, string? UserId, bool IsAppAdmin)
     /// <summary>The user for rules that need one; the app admin has none.</summary>
     public string RequireUser() => UserId ?? throw new InvalidOperationException("this command needs a user");
 
-    /// <summary>The key under which requestIds are remembered.</summary>
-    public string IdempotencyOwner => UserId ?? "@admin";
+    /// <summary>How the app admin is named where a user id would stand: '/' is never in a user id.</summary>
+    public const string AppAdminName = "/admin";
+
+    /// <summary>The key under which requestIds are remembered, and the operator named in callbacks.</summary>
+    public string IdempotencyOwner => UserId ?? AppAdminName;
 }

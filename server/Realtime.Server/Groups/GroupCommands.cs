@@ -49,11 +49,11 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         if (group.MaxMembers < group.MemberCount)
             throw RealtimeException.Invalid("maxMembers", $"is smaller than the {group.MemberCount} initial members");
         var app = apps.Get(actor.AppId);
-        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeCreateGroup, new()
+        Task Before(CancellationToken token) => callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeCreateGroup, new()
         {
             ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId, ["Type"] = type.ToString(),
             ["Name"] = group.Name, ["GroupId"] = r.GroupId, ["MemberList"] = MemberList(members),
-        }, ct);
+        }, token);
 
         return await runner.RunAsync(actor, "CreateGroup", requestId, async s =>
         {
@@ -74,11 +74,11 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
 
             await GroupRepository.AddMembersAsync(s, group,
                 members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
-            s.Attach(ownerId, group.GroupId);
+            s.Attach(ownerId, group);
             s.SystemMessage(ownerId, "GroupCreated", group.GroupId, new { type = group.Type, name = group.Name, joinSeq = 0L });
             if (members.Count > 0)
             {
-                foreach (var m in members) s.Attach(m, group.GroupId);
+                foreach (var m in members) s.Attach(m, group);
                 await s.AppendGroupEventAsync(group, "MembersJoined", new { userIds = members, inviter = ownerId });
                 foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId });
             }
@@ -91,7 +91,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
                 ["Type"] = group.Type.ToString(), ["Name"] = group.Name, ["MemberList"] = MemberList(members),
             });
             return group.ToInfo();
-        }, ct);
+        }, ct, Before);
     }
 
     public async Task<GetGroupsResult> GetAsync(Actor actor, IReadOnlyList<string>? groupIds, CancellationToken ct = default)
@@ -200,7 +200,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             var evt = await s.AppendGroupEventAsync(g, "GroupDissolved", new { });
             await GroupRepository.RemoveMembersAsync(s, g, members, evt.Seq);
             await GroupRepository.MarkDissolvedAsync(s, g);
-            foreach (var m in members) s.Detach(m, g.GroupId);
+            foreach (var m in members) s.DetachAfterDelivery(m, g);
             foreach (var m in members) s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
             s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
             {

@@ -178,10 +178,8 @@ public static class GroupRepository
         public MsgRecvOption MsgRecvOption { get; init; }
     }
 
-    /// <summary>The SignalR group names a connecting terminal must join.</summary>
-    public static async Task<IReadOnlyList<string>> GroupIdsOfAsync(NpgsqlConnection c, string appId, string userId) =>
-        (await c.QueryAsync<string>(new CommandDefinition("""
-            SELECT g.group_id FROM group_members m JOIN groups g ON g.gid = m.gid
-            WHERE m.app_id = @appId AND m.user_id = @userId
-            """, new { appId, userId }))).ToList();
+    /// <summary>The groups (internal ids) whose live channels a user's terminals belong to.</summary>
+    public static async Task<IReadOnlyList<long>> GidsOfAsync(NpgsqlConnection c, string appId, string userId) =>
+        (await c.QueryAsync<long>(new CommandDefinition(
+            "SELECT gid FROM group_members WHERE app_id = @appId AND user_id = @userId", new { appId, userId }))).ToList();
 }

@@ -40,9 +40,19 @@ public sealed partial class GroupHub(
     {
         var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
         Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
-        terminals.Add(Context);
-        await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
-        await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
+        terminals.Add(Context, Caller);
+        try
+        {
+            await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
+            await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
+        }
+        catch
+        {
+            // SignalR calls no OnDisconnectedAsync for a connection that failed to connect.
+            terminals.Remove(Context.ConnectionId);
+            await presence.OfflineAsync(Context.ConnectionId);
+            throw;
+        }
         await base.OnConnectedAsync();
     }
 

@@ -33,11 +33,12 @@ public sealed class MembershipCommands(
     {
         var groupId = Validate.GroupId(r.GroupId);
         var requestId = Validate.RequestId(r.RequestId);
-        if (!actor.IsAppAdmin)
-            await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeInviteJoinGroup, new()
+        Task Before(CancellationToken token) => actor.IsAppAdmin
+            ? Task.CompletedTask
+            : callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeInviteJoinGroup, new()
             {
                 ["GroupId"] = groupId, ["Operator_Account"] = actor.UserId, ["DestinationMembers"] = GroupCommands.MemberList(r.UserIds ?? []),
-            }, ct);
+            }, token);
         return await runner.RunAsync(actor, "InviteMembers", requestId, async s =>
         {
             var (g, me) = await OpenAsync(s, groupId);
@@ -81,7 +82,7 @@ public sealed class MembershipCommands(
                         : new InviteResult(u, InviteOutcome.Joined);
             }
             return (IReadOnlyList<InviteResult>)users.Select(u => results[u]).ToList();
-        }, ct);
+        }, ct, Before);
     }
 
     public async Task<ApplyResult> ApplyAsync(Actor actor, ApplyToJoinRequest r, CancellationToken ct = default)
@@ -89,10 +90,10 @@ public sealed class MembershipCommands(
         var groupId = Validate.GroupId(r.GroupId);
         var requestId = Validate.RequestId(r.RequestId);
         var user = actor.RequireUser();
-        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeApplyJoinGroup, new()
+        Task Before(CancellationToken token) => callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeApplyJoinGroup, new()
         {
             ["GroupId"] = groupId, ["Requestor_Account"] = user, ["ApplyMsg"] = r.Message ?? "",
-        }, ct);
+        }, token);
         return await runner.RunAsync(actor, "ApplyToJoin", requestId, async s =>
         {
             var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
@@ -121,7 +122,7 @@ public sealed class MembershipCommands(
             foreach (var staff in await MembershipRepository.StaffAsync(s, g.Gid))
                 s.SystemMessage(staff, "JoinRequestReceived", g.GroupId, new { pendingId, applicant = user, message });
             return new ApplyResult(ApplyOutcome.Pending, pendingId);
-        }, ct);
+        }, ct, Before);
     }
 
     public async Task<IReadOnlyList<PendingItem>> GetPendingAsync(Actor actor, GetPendingItemsRequest r, CancellationToken ct = default)
@@ -394,7 +395,7 @@ public sealed class MembershipCommands(
         await MembershipRepository.CancelPendingOfAsync(s, g.Gid, admitted);
 
         var joinSeq = g.LastSeq;
-        foreach (var u in admitted) s.Attach(u, g.GroupId);
+        foreach (var u in admitted) s.Attach(u, g);
         s.PushGroupEvents = !silent;
         await s.AppendGroupEventAsync(g, "MembersJoined", new { userIds = admitted, inviter });
         s.PushGroupEvents = true;
@@ -437,7 +438,7 @@ public sealed class MembershipCommands(
         g.MemberCount -= leaving.Count;
         g.AdminCount -= leaving.Count(t => t.Role == MemberRole.Admin);
         await GroupRepository.SaveAsync(s, g);
-        foreach (var u in ids) s.Detach(u, g.GroupId);
+        foreach (var u in ids) s.Detach(u, g);
     }
 
     private static RealtimeException PendingNotFound(Guid id) => new(ErrorCode.PendingNotFound, $"pending item {id} does not exist");

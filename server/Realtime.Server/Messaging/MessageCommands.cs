@@ -22,10 +22,10 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
         var sender = actor.RequireUser();
         // clientMsgId is the message's requestId; its own prefix keeps it apart from other methods' ids.
         var requestId = r.ClientMsgId is null ? null : "msg:" + r.ClientMsgId;
-        await callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeSendMsg, new()
+        Task Before(CancellationToken token) => callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeSendMsg, new()
         {
             ["GroupId"] = groupId, ["From_Account"] = sender, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
-        }, ct);
+        }, token);
         return await runner.RunAsync(actor, "SendMessage", requestId, async s =>
         {
             var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
@@ -48,7 +48,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
                 ["MessageId"] = messageId, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
             });
             return new SendMessageResult(evt.Seq, messageId, evt.At);
-        }, ct);
+        }, ct, Before);
     }
 
     private static void ValidateBody(string? text, JsonElement? payload)

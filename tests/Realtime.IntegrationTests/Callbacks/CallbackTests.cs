@@ -41,6 +41,40 @@ public sealed class CallbackTests
     }
 
     [Fact]
+    public async Task BeforeCallback_RepeatedRequestId_AnsweredFromTheFirstRunWithoutAskingAgain()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);
+        await using var database = await TestDatabase.CreateAsync();
+        await using var node = await RealtimeNode.StartAsync(database.ConnectionString, settings: Settings(receiver));
+        await using var owner = await node.ConnectAsync("owner");
+        var first = await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "once", requestId = "r-1" });
+
+        // The app would now refuse: a repeat must still answer the first result.
+        receiver.BeforeAnswer = _ => new { ActionStatus = "FAIL", ErrorCode = 1, ErrorInfo = "closed" };
+        var again = await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "once", requestId = "r-1" });
+
+        Assert.Equal(first.Str("groupId"), again.Str("groupId"));
+        await receiver.WaitForAsync(r => r.Command == "Group.CallbackAfterCreateGroup");
+        Assert.Single(receiver.All, r => r.Command == "Group.CallbackBeforeCreateGroup");
+    }
+
+    [Fact]
+    public async Task AfterGroupInfoChanged_EnumSetting_SentByName()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);
+        await using var database = await TestDatabase.CreateAsync();
+        await using var node = await RealtimeNode.StartAsync(database.ConnectionString, settings: Settings(receiver));
+        await using var owner = await node.ConnectAsync("owner");
+        var groupId = (await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "enums" })).Str("groupId");
+
+        await owner.InvokeAsync("UpdateGroupProfile", new { groupId, applyJoinOption = "FreeAccess" });
+
+        var changed = await receiver.WaitForAsync(r => r.Command == "Group.CallbackAfterGroupInfoChanged");
+        Assert.Equal("FreeAccess", changed.Body.GetProperty("Changes").Str("applyJoinOption"));
+        Assert.Equal("Public", changed.Body.Str("Type"));
+    }
+
+    [Fact]
     public async Task BeforeCallback_ErrorCodeOne_CallbackRejectedAndNothingChanged()
     {
         await using var receiver = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);

@@ -121,6 +121,34 @@ public sealed class CrossNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kick_ThenMessageFromOtherNodeAtOnce_NeverReachesTheKickedUser()
+    {
+        // A removal and the next event come from different commands on different nodes; the
+        // next event can only be committed after the removal, which detaches before it commits.
+        var owner = Unique("o");
+        await using var ownerOnB = await B.ConnectAsync(owner);
+        for (var round = 0; round < 15; round++)
+        {
+            var (kicked, talker) = (Unique("k"), Unique("t"));
+            await using var kickedOnA = await A.ConnectAsync(kicked);
+            await using var talkerOnA = await A.ConnectAsync(talker);
+            var groupId = (await ownerOnB.InvokeAsync("CreateGroup", new { type = "Public", name = $"race {round}", members = new[] { kicked, talker } })).Str("groupId");
+            await kickedOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId);
+
+            var kick = ownerOnB.InvokeAsync("RemoveMembers", new { groupId, userIds = new[] { kicked } });
+            var sends = Enumerable.Range(0, 3).Select(i => talkerOnA.InvokeAsync("SendMessage", new { groupId, text = $"m{i}" })).ToList();
+            await kick;
+            foreach (var send in sends) await send;
+            var after = await talkerOnA.InvokeAsync("SendMessage", new { groupId, text = "last" });
+            await talkerOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId && a[0].Long("seq") == after.Long("seq"));
+            await kickedOnA.WaitForAsync("SystemMessage", Json.OfType("Kicked", groupId));
+
+            var kickSeq = talkerOnA.Received.Single(r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Str("type") == "MembersKicked").Args[0].Long("seq");
+            Assert.DoesNotContain(kickedOnA.Received, r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Long("seq") >= kickSeq);
+        }
+    }
+
+    [Fact]
     public async Task NodeStopped_ClientsReconnectToOtherNodeAndSyncBringsThemLevel()
     {
         var (owner, member) = (Unique("o"), Unique("m"));

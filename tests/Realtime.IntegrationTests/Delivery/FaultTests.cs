@@ -55,6 +55,44 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task RedisStopped_RemovalDuringOutage_ReconcileDropsTheStaleAttachment()
+    {
+        await using var redis = new RedisServerProcess();
+        await redis.StartAsync();
+        await using var cluster = await Cluster.StartAsync(nodes: 2, redis: redis.Configuration);
+        var (owner, kicked, stays) = (Unique("o"), Unique("k"), Unique("s"));
+        await using var ownerOnB = await cluster[1].ConnectAsync(owner);
+        await using var kickedOnA = await cluster[0].ConnectAsync(kicked);
+        await using var staysOnA = await cluster[0].ConnectAsync(stays);
+        var groupId = (await ownerOnB.InvokeAsync("CreateGroup", new { type = "Public", name = "lost detach", members = new[] { kicked, stays } })).Str("groupId");
+        await kickedOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId);
+
+        // The kick commits while Redis is away: its detach cannot reach node A.
+        await redis.StopAsync();
+        await ownerOnB.InvokeAsync("RemoveMembers", new { groupId, userIds = new[] { kicked } });
+        await redis.StartAsync();
+
+        // Node A puts its terminals right against the database (also done on its own when Redis returns).
+        await cluster[0].Services.GetRequiredService<Realtime.Server.Delivery.TerminalAttacher>().ReconcileAsync(CancellationToken.None);
+
+        var probe = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var seq = (await ownerOnB.InvokeAsync("SendMessage", new { groupId, text = $"probe {probe++}" })).Long("seq");
+            try
+            {
+                await staysOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId && a[0].Long("seq") == seq, TimeSpan.FromSeconds(1));
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
+        Assert.DoesNotContain(kickedOnA.Received, r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Str("type") == "Message");
+    }
+
+    [Fact]
     public async Task PostgresUnreachable_CommandsFailClearlyAndNothingHalfAppliedAppears()
     {
         var target = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres);

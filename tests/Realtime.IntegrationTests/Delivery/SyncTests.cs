@@ -86,6 +86,23 @@ public sealed class SyncTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task Sync_CursorFromAnEarlierGroupWithTheSameId_TooOld()
+    {
+        var owner = Unique("o");
+        var groupId = Unique("again.");
+        await using var o = await Node.ConnectAsync(owner);
+        await o.InvokeAsync("CreateGroup", new { type = "Public", name = "first", groupId });
+        for (var i = 0; i < 5; i++) await o.InvokeAsync("UpdateGroupProfile", new { groupId, introduction = $"v{i}" });
+        await o.InvokeAsync("DissolveGroup", groupId);
+        await o.InvokeAsync("CreateGroup", new { type = "Public", name = "second", groupId });
+
+        var g = (await SyncAsync(o, 0, new() { [groupId] = 6 })).GetProperty("groups").GetProperty(groupId);
+
+        Assert.True(g.Bool("tooOld"));
+        Assert.False(g.Bool("removed"));
+    }
+
+    [Fact]
     public async Task Sync_GroupNeverJoined_RemovedAndEmpty()
     {
         await using var o = await Node.ConnectAsync(Unique("o"));

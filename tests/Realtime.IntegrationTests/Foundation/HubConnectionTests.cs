@@ -74,6 +74,14 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task Connect_AdminToken_Refused403()
+    {
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() =>
+            SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("backend", admin: true), "d1"));
+        Assert.Equal(403, e.StatusCode);
+    }
+
+    [Fact]
     public async Task Connect_BadDevice_Refused400()
     {
         var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("alice"), "bad device!"));
