@@ -29,6 +29,7 @@ public sealed partial class GroupHub
     public Task<JoinedGroupsResult> GetJoinedGroups(JsonElement request)
     {
         var r = RealtimeJson.Bind<GetJoinedGroupsRequest>(request);
+        Validate.RequestId(r.RequestId);
         return GroupCommands.JoinedAsync(Caller.AppId, Caller.UserId, r.Offset, r.Limit, Context.ConnectionAborted);
     }
 }
