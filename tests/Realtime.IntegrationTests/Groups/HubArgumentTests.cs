@@ -5,7 +5,8 @@ namespace Realtime.IntegrationTests.Groups;
 
 /// <summary>
 /// The shape of hub arguments (SPEC §3, §4): every object argument takes an optional requestId and
-/// refuses unknown fields.
+/// refuses unknown fields; a plain string argument of the wrong JSON type is an InvalidArgument
+/// naming the field.
 /// </summary>
 public sealed class HubArgumentTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
@@ -42,5 +43,43 @@ public sealed class HubArgumentTests(ServerFixture fixture) : IClassFixture<Serv
             () => owner.InvokeAsync(method, Request(("requestId", new string('r', 65))))));
         Assert.Contains("bogus", await Expect.HubError(ErrorCode.InvalidArgument,
             () => owner.InvokeAsync(method, Request(("requestId", "read-2"), ("bogus", 1)))));
+    }
+
+    public static TheoryData<string, string, string> StringArguments()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var bad in new[] { "number", "object" })
+        {
+            data.Add("SearchGroup", "groupId", bad);
+            data.Add("DissolveGroup", "groupId", bad);
+            data.Add("TransferOwnership", "groupId", bad);
+            data.Add("TransferOwnership", "newOwnerId", bad);
+            data.Add("QuitGroup", "groupId", bad);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StringArguments))]
+    public async Task StringArgumentMethod_NonStringArgument_FailsWithInvalidArgumentNamingField(string method, string field, string bad)
+    {
+        var (ownerId, memberId) = (Unique("o"), Unique("m"));
+        await using var owner = await Node.ConnectAsync(ownerId);
+        await using var member = await Node.ConnectAsync(memberId);
+        var groupId = (await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "strings", members = new[] { memberId } })).Str("groupId");
+        object badValue = bad == "number" ? 42 : new { groupId };
+        var caller = method == "QuitGroup" ? member : owner;
+        object?[] Args(bool valid)
+        {
+            var good = method == "TransferOwnership" ? new object?[] { groupId, memberId } : [groupId];
+            if (!valid) good[field == "newOwnerId" ? 1 : 0] = badValue;
+            return good;
+        }
+
+        var message = await Expect.HubError(ErrorCode.InvalidArgument, () => caller.InvokeAsync(method, Args(valid: false)));
+
+        Assert.Contains($"{field}: must be a string", message);
+        // The same call with strings still works (and the refused one changed nothing for it to trip on).
+        await caller.InvokeAsync(method, Args(valid: true));
     }
 }
