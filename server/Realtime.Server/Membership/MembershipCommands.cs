@@ -64,12 +64,15 @@ public sealed class MembershipCommands(
             var inviter = actor.UserId;
             if (g.InviteNeedsConfirm && !actor.IsAppAdmin)
             {
+                // Inviting again answers the open invitation rather than pestering the invitee again.
+                var open = await MembershipRepository.OpenInvitationsAmongAsync(s, g.Gid, candidates);
                 foreach (var u in candidates)
                 {
+                    results[u] = new InviteResult(u, InviteOutcome.Invited);
+                    if (open.Contains(u)) continue;
                     var pendingId = Guid.CreateVersion7();
                     await MembershipRepository.InsertPendingAsync(s, g.Gid, PendingType.Invitation, pendingId, inviter!, u, message);
                     s.SystemMessage(u, "InvitationReceived", g.GroupId, new { pendingId, inviter, message });
-                    results[u] = new InviteResult(u, InviteOutcome.Invited);
                 }
             }
             else
