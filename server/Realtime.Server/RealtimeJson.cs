@@ -35,6 +35,18 @@ public static class RealtimeJson
         }
     }
 
+    /// <summary>
+    /// A plain string argument of a hub method, taken as JsonElement so that a number or an object
+    /// is an InvalidArgument naming the field rather than SignalR's generic binding error. JSON null
+    /// passes as null for the field's own validation to refuse.
+    /// </summary>
+    public static string? String(JsonElement element, string field) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => throw RealtimeException.Invalid(field, "must be a string"),
+    };
+
     private static string FieldOf(JsonException e)
     {
         var path = e.Path ?? "$";

@@ -23,6 +23,13 @@ public sealed class AdminQueries(Db db)
             """, new { appId, afterGid, limit }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>The type of a live group, or null when there is none by that id.</summary>
+    public async Task<GroupType?> GroupTypeAsync(string appId, string groupId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await GroupRepository.FindAsync(c, appId, groupId))?.Type;
+    }
+
     /// <summary>Members of live groups with their roles: owner first, then admins, then members by joining time.</summary>
     public async Task<ILookup<string, Affiliation>> AffiliationsAsync(string appId, IReadOnlyList<string> groupIds, CancellationToken ct)
     {

@@ -44,8 +44,8 @@ public static class GroupEndpoints
             body.Notification,
             body.FaceUrl,
             body.MaxUsers,
-            ApplyJoinOptionOf(body.MembersOnly),
-            InviteOptionOf(body.AllowInvites),
+            ApplyJoinOptionOf(body.MembersOnly, GroupTypeRules.For(type)),
+            InviteOptionOf(body.AllowInvites, GroupTypeRules.For(type)),
             body.InviteNeedConfirm,
             body.Custom,
             body.Members,
@@ -65,7 +65,8 @@ public static class GroupEndpoints
         return new AdminReply(result.Groups.Select(g => ChatGroupDetails.From(g, members[g.GroupId])).ToList());
     }
 
-    private static async Task<AdminReply> ModifyAsync(string appId, string id, HttpRequest request, GroupCommands groups, CancellationToken ct)
+    private static async Task<AdminReply> ModifyAsync(
+        string appId, string id, HttpRequest request, GroupCommands groups, AdminQueries queries, CancellationToken ct)
     {
         var body = await AdminHttp.BodyAsync<ModifyChatGroupBody>(request);
         var changed = new Dictionary<string, bool>();
@@ -84,6 +85,9 @@ public static class GroupEndpoints
         Given("faceUrl", body.FaceUrl);
         Given("muteAll", body.MuteAll);
         if (changed.Count == 0) throw RealtimeException.Invalid("request", "names no field to modify");
+        // A group's type never changes, so it is read before the command; a missing group leaves the
+        // options as given and the command answers GroupNotFound.
+        var rules = await queries.GroupTypeAsync(appId, id, ct) is { } type ? GroupTypeRules.For(type) : null;
 
         await groups.UpdateProfileAsync(Actor.AppAdmin(appId), new UpdateGroupProfileRequest(
             id,
@@ -92,8 +96,8 @@ public static class GroupEndpoints
             body.Notification,
             body.FaceUrl,
             body.MaxUsers,
-            ApplyJoinOptionOf(body.MembersOnly),
-            InviteOptionOf(body.AllowInvites),
+            ApplyJoinOptionOf(body.MembersOnly, rules),
+            InviteOptionOf(body.AllowInvites, rules),
             body.InviteNeedConfirm,
             body.MuteAll,
             body.Custom,
@@ -141,9 +145,14 @@ public static class GroupEndpoints
         return AdminReply.Page(result.Groups.Select(JoinedChatGroup.From).ToList());
     }
 
-    private static ApplyJoinOption? ApplyJoinOptionOf(bool? membersOnly) =>
-        membersOnly switch { true => ApplyJoinOption.NeedPermission, false => ApplyJoinOption.FreeAccess, null => null };
+    // Agora's membersonly and allowinvites set the option "where the type allows them" (SPEC §6): for a
+    // type that fixes the setting they are ignored. The hub's explicit options still answer
+    // UnsupportedForGroupType there.
+    private static ApplyJoinOption? ApplyJoinOptionOf(bool? membersOnly, GroupTypeRules? rules) =>
+        rules is { ApplyJoinOptionFixed: true } ? null
+        : membersOnly switch { true => ApplyJoinOption.NeedPermission, false => ApplyJoinOption.FreeAccess, null => null };
 
-    private static InviteOption? InviteOptionOf(bool? allowInvites) =>
-        allowInvites switch { true => InviteOption.Anyone, false => InviteOption.AdminsOnly, null => null };
+    private static InviteOption? InviteOptionOf(bool? allowInvites, GroupTypeRules? rules) =>
+        rules is { InviteOptionFixed: true } ? null
+        : allowInvites switch { true => InviteOption.Anyone, false => InviteOption.AdminsOnly, null => null };
 }

@@ -1,7 +1,13 @@
+using Realtime.Server.Groups;
+
 namespace Realtime.Server.Delivery;
 
 /// <summary>Sync's request: the last seqs a terminal has seen (exclusive cursors; 0 = from the start).</summary>
-public sealed record SyncRequest(long? SystemSince, Dictionary<string, long>? Groups = null, int? Limit = null);
+public sealed record SyncRequest(long? SystemSince, Dictionary<string, long>? Groups = null, int? Limit = null, string? RequestId = null)
+{
+    /// <summary>Accepted as on every object argument (SPEC §4) and ignored, a read having nothing to repeat; its length is checked as it binds.</summary>
+    public string? RequestId { get; init; } = Validate.RequestId(RequestId);
+}
 
 public sealed record SyncResult(SystemSync System, Dictionary<string, GroupSync> Groups);
 

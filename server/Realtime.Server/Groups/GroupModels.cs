@@ -69,7 +69,8 @@ public sealed record GetGroupsResult(IReadOnlyList<GroupInfo> Groups, IReadOnlyL
 
 public sealed record FailedGroup(string GroupId, string Code);
 
-public sealed record GetJoinedGroupsRequest(int? Offset = null, int? Limit = null);
+/// <summary>A read: <c>requestId</c> is accepted (SPEC §4: every object argument may carry one) and ignored.</summary>
+public sealed record GetJoinedGroupsRequest(int? Offset = null, int? Limit = null, string? RequestId = null);
 
 public sealed record JoinedGroup(
     string GroupId, GroupType Type, string Name, string FaceUrl, MemberRole Role, int MemberCount, long LastSeq,

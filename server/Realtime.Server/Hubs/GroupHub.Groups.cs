@@ -16,19 +16,23 @@ public sealed partial class GroupHub
         return GroupCommands.GetAsync(Actor, groupIds.EnumerateArray().Select(e => e.GetString()!).ToList(), Context.ConnectionAborted);
     }
 
-    public Task<PublicGroupInfo> SearchGroup(string groupId) => GroupCommands.SearchAsync(Actor, groupId, Context.ConnectionAborted);
+    public Task<PublicGroupInfo> SearchGroup(JsonElement groupId) =>
+        GroupCommands.SearchAsync(Actor, RealtimeJson.String(groupId, "groupId"), Context.ConnectionAborted);
 
     public Task<GroupInfo> UpdateGroupProfile(JsonElement request) =>
         GroupCommands.UpdateProfileAsync(Actor, RealtimeJson.Bind<UpdateGroupProfileRequest>(request), Context.ConnectionAborted);
 
-    public Task DissolveGroup(string groupId) => GroupCommands.DissolveAsync(Actor, groupId, Context.ConnectionAborted);
+    public Task DissolveGroup(JsonElement groupId) =>
+        GroupCommands.DissolveAsync(Actor, RealtimeJson.String(groupId, "groupId"), Context.ConnectionAborted);
 
-    public Task TransferOwnership(string groupId, string newOwnerId) =>
-        GroupCommands.TransferOwnershipAsync(Actor, groupId, newOwnerId, Context.ConnectionAborted);
+    public Task TransferOwnership(JsonElement groupId, JsonElement newOwnerId) =>
+        GroupCommands.TransferOwnershipAsync(
+            Actor, RealtimeJson.String(groupId, "groupId"), RealtimeJson.String(newOwnerId, "newOwnerId"), Context.ConnectionAborted);
 
     public Task<JoinedGroupsResult> GetJoinedGroups(JsonElement request)
     {
         var r = RealtimeJson.Bind<GetJoinedGroupsRequest>(request);
+        Validate.RequestId(r.RequestId);
         return GroupCommands.JoinedAsync(Caller.AppId, Caller.UserId, r.Offset, r.Limit, Context.ConnectionAborted);
     }
 }

@@ -20,7 +20,8 @@ public sealed partial class GroupHub
     public Task RemoveMembers(JsonElement request) =>
         Membership.RemoveAsync(Actor, RealtimeJson.Bind<RemoveMembersRequest>(request), Context.ConnectionAborted);
 
-    public Task QuitGroup(string groupId) => Membership.QuitAsync(Actor, groupId, Context.ConnectionAborted);
+    public Task QuitGroup(JsonElement groupId) =>
+        Membership.QuitAsync(Actor, RealtimeJson.String(groupId, "groupId"), Context.ConnectionAborted);
 
     public Task<MembersResult> GetMembers(JsonElement request) =>
         Membership.GetMembersAsync(Actor, RealtimeJson.Bind<GetMembersRequest>(request), Context.ConnectionAborted);

@@ -65,12 +65,15 @@ public sealed class MembershipCommands(
             var inviter = actor.UserId;
             if (g.InviteNeedsConfirm && !actor.IsAppAdmin)
             {
+                // Inviting again answers the open invitation rather than pestering the invitee again.
+                var open = await MembershipRepository.OpenInvitationsAmongAsync(s, g.Gid, candidates);
                 foreach (var u in candidates)
                 {
+                    results[u] = new InviteResult(u, InviteOutcome.Invited);
+                    if (open.Contains(u)) continue;
                     var pendingId = Guid.CreateVersion7();
                     await MembershipRepository.InsertPendingAsync(s, g.Gid, PendingType.Invitation, pendingId, inviter!, u, message);
                     s.SystemMessage(u, "InvitationReceived", g.GroupId, new { pendingId, inviter, message });
-                    results[u] = new InviteResult(u, InviteOutcome.Invited);
                 }
             }
             else
@@ -255,17 +258,27 @@ public sealed class MembershipCommands(
             var (g, me) = await OpenAsync(s, groupId);
             if (r.Role is not null && !g.Rules.SupportsAdmins)
                 throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"a {g.Type} group has no admins");
-            var target = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, targetId)
-                ?? throw new RealtimeException(ErrorCode.NotMember, $"{targetId} is not a member of group {groupId}");
             var isSelf = targetId == actor.UserId;
+            var editsProfile = r.NameCard is not null || r.Custom is not null;
 
+            // The caller's role comes before the arguments (SPEC §4 order): whatever it rules out for
+            // every possible target is refused before the target is even looked up.
             if (r.Role is not null) Access.RequireAllowed(Allowed.Owner, me, actor, "set or unset admins");
-            if (r.MuteSeconds is not null && !MemberRules.MayManage(me?.Role, target.Role, actor.IsAppAdmin))
-                throw new RealtimeException(ErrorCode.PermissionDenied, $"you may not mute {targetId} ({target.Role})");
-            if ((r.NameCard is not null || r.Custom is not null) && !MemberRules.MayEditProfileOf(me?.Role, target.Role, isSelf, actor.IsAppAdmin))
-                throw new RealtimeException(ErrorCode.PermissionDenied, $"you may not edit the member profile of {targetId} ({target.Role})");
             if (r.MsgRecvOption is not null && !isSelf && !actor.IsAppAdmin)
                 throw new RealtimeException(ErrorCode.PermissionDenied, "msgRecvOption is set by the member only");
+            var managesAnyone = MemberRules.MayManage(me?.Role, MemberRole.Member, actor.IsAppAdmin);
+            if (r.MuteSeconds is not null && !managesAnyone)
+                throw new RealtimeException(ErrorCode.PermissionDenied, "only the owner and admins may mute members");
+            if (editsProfile && !isSelf && !managesAnyone)
+                throw new RealtimeException(ErrorCode.PermissionDenied, "only the owner and admins may edit another member's profile");
+
+            var target = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, targetId)
+                ?? throw new RealtimeException(ErrorCode.NotMember, $"{targetId} is not a member of group {groupId}");
+            // Then what depends on the target's own role.
+            if (r.MuteSeconds is not null && !MemberRules.MayManage(me?.Role, target.Role, actor.IsAppAdmin))
+                throw new RealtimeException(ErrorCode.PermissionDenied, $"you may not mute {targetId} ({target.Role})");
+            if (editsProfile && !MemberRules.MayEditProfileOf(me?.Role, target.Role, isSelf, actor.IsAppAdmin))
+                throw new RealtimeException(ErrorCode.PermissionDenied, $"you may not edit the member profile of {targetId} ({target.Role})");
 
             if (r.Role == MemberRole.Owner) throw RealtimeException.Invalid("role", "cannot be Owner: use TransferOwnership");
             if (r.Role is not null && target.Role == MemberRole.Owner)

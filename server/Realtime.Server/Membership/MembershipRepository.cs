@@ -105,6 +105,13 @@ public static class MembershipRepository
             ORDER BY pending_id DESC LIMIT 1
             """, new { gid, userId, s.Now }, s.Transaction));
 
+    /// <summary>Among these users, those with a live invitation to the group (from anyone).</summary>
+    public static async Task<HashSet<string>> OpenInvitationsAmongAsync(CommandScope s, long gid, IReadOnlyList<string> userIds) =>
+        (await s.Connection.QueryAsync<string>(new CommandDefinition("""
+            SELECT DISTINCT to_user FROM pending_items
+            WHERE gid = @gid AND type = 'Invitation' AND to_user = ANY(@users) AND status = 'Pending' AND expires_at > @Now
+            """, new { gid, users = userIds.ToArray(), s.Now }, s.Transaction))).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>
     /// Pending → a final status, only if still live: zero rows means another handler won the
     /// race (or the item expired or was canceled).

@@ -158,6 +158,54 @@ public sealed class AdminGroupTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(JsonValueKind.Null, (await DetailsAsync(groupId)).GetProperty("maxusers").ValueKind);
     }
 
+    [Theory]
+    [InlineData("Private", "membersonly", true)]
+    [InlineData("Private", "membersonly", false)]
+    [InlineData("AVChatRoom", "allowinvites", true)]
+    [InlineData("BChatRoom", "allowinvites", false)]
+    public async Task CreateChatGroup_SettingFixedByType_IgnoredWhileHubOptionRefused(string type, string field, bool value)
+    {
+        var owner = Unique("o");
+        await using var hub = await Node.ConnectAsync(owner);
+        var body = new Dictionary<string, object?> { ["groupname"] = "fixed", ["type"] = type, ["owner"] = owner, [field] = value };
+
+        var groupId = await _admin.CreateGroupAsync(body);
+
+        var g = await DetailsAsync(groupId);
+        Assert.Equal(type == "Private" ? "DisableApply" : "FreeAccess", g.Str("applyJoinOption"));
+        Assert.Equal(type == "Private" ? "Anyone" : "Disabled", g.Str("inviteOption"));
+        // The hub's explicit option for the fixed setting is still refused.
+        var option = field == "membersonly"
+            ? new Dictionary<string, object?> { ["applyJoinOption"] = value ? "NeedPermission" : "FreeAccess" }
+            : new Dictionary<string, object?> { ["inviteOption"] = value ? "Anyone" : "AdminsOnly" };
+        option["type"] = type;
+        option["name"] = "fixed";
+        await Expect.HubError(ErrorCode.UnsupportedForGroupType, () => hub.InvokeAsync("CreateGroup", option));
+    }
+
+    [Theory]
+    [InlineData("Private", "membersonly", true)]
+    [InlineData("AVChatRoom", "allowinvites", true)]
+    [InlineData("BChatRoom", "allowinvites", false)]
+    public async Task ModifyChatGroup_SettingFixedByType_IgnoredWhileHubOptionRefused(string type, string field, bool value)
+    {
+        var owner = Unique("o");
+        await using var hub = await Node.ConnectAsync(owner);
+        var groupId = await _admin.CreateGroupAsync(new { groupname = "fixed", type, owner });
+        var before = await DetailsAsync(groupId);
+
+        var data = (await _admin.PutAsync(PathOf(groupId), new Dictionary<string, object?> { [field] = value, ["custom"] = "c2" })).Ok();
+
+        Assert.True(data.Bool(field));
+        var g = await DetailsAsync(groupId);
+        Assert.Equal((before.Str("applyJoinOption"), before.Str("inviteOption")), (g.Str("applyJoinOption"), g.Str("inviteOption")));
+        Assert.Equal(("c2", before.Int("version") + 1), (g.Str("custom"), g.Int("version")));
+        var option = field == "membersonly"
+            ? new Dictionary<string, object?> { ["groupId"] = groupId, ["applyJoinOption"] = "NeedPermission" }
+            : new Dictionary<string, object?> { ["groupId"] = groupId, ["inviteOption"] = value ? "Anyone" : "AdminsOnly" };
+        await Expect.HubError(ErrorCode.UnsupportedForGroupType, () => hub.InvokeAsync("UpdateGroupProfile", option));
+    }
+
     [Fact]
     public async Task ModifyChatGroup_Fields_TruePerFieldAndProfileChangedInHubNames()
     {

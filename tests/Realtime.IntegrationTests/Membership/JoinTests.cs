@@ -138,6 +138,31 @@ public sealed class JoinTests(MembershipWorld world) : IClassFixture<MembershipW
     }
 
     [Fact]
+    public async Task InviteMembers_NeedsConfirmWithOpenInvitation_ReusesItWithoutNewItemOrMessage()
+    {
+        var c = await world.CastAsync("o", "m", "x", "y");
+        var groupId = await c.GroupAsync("Private", ["m"], new { inviteNeedsConfirm = true });
+        await c["o"].InvokeAsync("InviteMembers", new { groupId, userIds = c.IdsOf("x") });
+        var first = await c["x"].WaitForAsync("SystemMessage", Json.OfType("InvitationReceived", groupId));
+
+        // Invited again, by the same inviter and by another member, alongside a fresh invitee.
+        var again = await c["o"].InvokeAsync("InviteMembers", new { groupId, userIds = c.IdsOf("x") });
+        var byOther = await c["m"].InvokeAsync("InviteMembers", new { groupId, userIds = c.IdsOf("x", "y") });
+
+        Assert.Equal("Invited", again[0].Str("result"));
+        Assert.Equal(("Invited", "Invited"), (byOther[0].Str("result"), byOther[1].Str("result")));
+        await c["y"].WaitForAsync("SystemMessage", Json.OfType("InvitationReceived", groupId));
+        var open = Assert.Single(await c["x"].InvokeAsync<PendingView[]>("GetPendingItems", new { }));
+        Assert.Equal((first.Data().Str("pendingId"), "Pending"), (open.PendingId, open.Status));
+
+        // x's next system message follows the first invitation's seq directly: no second InvitationReceived.
+        await c["x"].InvokeAsync("HandlePendingItem", new { pendingId = open.PendingId, approve = true });
+        var joined = await c["x"].WaitForAsync("SystemMessage", Json.OfType("JoinedGroup", groupId));
+        Assert.Equal(first[0].Long("seq") + 1, joined[0].Long("seq"));
+        Assert.Single(c["x"].Received, r => r.Target == "SystemMessage" && Json.OfType("InvitationReceived", groupId)(r.Args));
+    }
+
+    [Fact]
     public async Task HandlePendingItem_InvitationRejected_InviterToldWithReasonAndNobodyJoins()
     {
         var c = await world.CastAsync("o", "x");

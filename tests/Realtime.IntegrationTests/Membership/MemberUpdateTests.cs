@@ -84,6 +84,31 @@ public sealed class MemberUpdateTests(MembershipWorld world) : IClassFixture<Mem
         await Expect.HubError(ErrorCode.NotMember, () => c["o"].InvokeAsync("UpdateMember", new { groupId, userId = c.Id("x"), muteSeconds = 60 }));
     }
 
+    [Theory]
+    [InlineData("role")]
+    [InlineData("muteSeconds")]
+    [InlineData("nameCard")]
+    [InlineData("msgRecvOption")]
+    public async Task UpdateMember_PlainMemberOnNonMember_FailsWithPermissionDeniedNotNotMember(string field)
+    {
+        var c = await world.CastAsync("o", "m", "x");
+        var groupId = await c.GroupAsync("Public", ["m"]);
+        var request = new Dictionary<string, object?> { ["groupId"] = groupId, ["userId"] = c.Id("x") };
+        request[field] = field switch
+        {
+            "role" => "Admin",
+            "muteSeconds" => 60,
+            "nameCard" => "X",
+            _ => "Discard",
+        };
+
+        // SPEC §4 order: the caller's role (PermissionDenied) before the arguments, the target among them.
+        await Expect.HubError(ErrorCode.PermissionDenied, () => c["m"].InvokeAsync("UpdateMember", request));
+
+        if (field != "msgRecvOption") // the owner may do it, so there the target's absence answers
+            await Expect.HubError(ErrorCode.NotMember, () => c["o"].InvokeAsync("UpdateMember", request));
+    }
+
     [Fact]
     public async Task GetMembers_Paged_OwnerFirstAndTotalCountsAll()
     {
