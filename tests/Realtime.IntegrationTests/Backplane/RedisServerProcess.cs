@@ -69,12 +69,28 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
+    /// <summary>
+    /// A free port below the ephemeral range (32768+ here): while this Redis is stopped for a
+    /// restart, a port of that range could be handed to a test node, an outgoing connection, or
+    /// the reconnecting client itself, and the restart would then find it taken.
+    /// </summary>
     private static int FreeLoopbackPort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 30000);
+            try
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                listener.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+        throw new InvalidOperationException("no free loopback port in 20000-29999");
     }
 }
