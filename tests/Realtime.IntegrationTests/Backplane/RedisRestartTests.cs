@@ -1,6 +1,9 @@
+using Realtime.IntegrationTests.Infrastructure;
+
 namespace Realtime.IntegrationTests.Backplane;
 
 /// <summary>The backplane survives Redis going away and coming back, without new managers.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class RedisRestartTests : IAsyncLifetime
 {
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(2);

@@ -7,6 +7,7 @@ using Realtime.Server.Errors;
 namespace Realtime.IntegrationTests.Delivery;
 
 /// <summary>Redis or PostgreSQL going away while commands keep coming (SPEC §5.1, §5.3).</summary>
+[Collection(SerialCollection.Name)]
 public sealed class FaultTests
 {
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..20];

@@ -7,6 +7,7 @@ using Realtime.Server.Hubs;
 namespace Realtime.IntegrationTests.Delivery;
 
 /// <summary>SPEC §5.5: an event for a group of N members costs O(1) writes and O(nodes) publishes.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class PublishCostTests
 {
     private const int Members = 500;

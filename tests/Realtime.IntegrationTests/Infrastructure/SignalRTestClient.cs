@@ -13,7 +13,8 @@ namespace Realtime.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class SignalRTestClient : IAsyncDisposable
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    /// <remarks>Generous: the suite runs many tests in parallel on two cores; a passing wait returns as soon as it can.</remarks>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private const int InvocationType = 1, CompletionType = 3, PingType = 6, CloseType = 7;
