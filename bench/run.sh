@@ -36,17 +36,7 @@ NODE_PORTS=(5180 5181)
 BENCH_DLL="$REPO_ROOT/bench/Realtime.Bench/bin/Release/net10.0/Realtime.Bench.dll"
 mkdir -p "$RUN" "$REPO_ROOT/bench/results"
 
-NODE_PIDFILES=()
-cleanup() {
-  trap - EXIT INT TERM
-  local pidfile
-  for pidfile in "${NODE_PIDFILES[@]}"; do node_stop "$pidfile"; done
-  pg_stop
-  redis_stop
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_on_exit  # lib.sh: stops the nodes in NODE_PIDFILES, PostgreSQL and Redis on any exit
 
 ensure_packages
 pg_start "$DATA/bench-pg" "$PG_PORT_BENCH"

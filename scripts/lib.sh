@@ -313,3 +313,19 @@ wait_ready() {
   log "$url/readyz did not answer 200 within $seconds s"
   return 1
 }
+
+# Stops whatever a script started (nodes whose pidfiles are in NODE_PIDFILES, and the
+# PostgreSQL and Redis started by pg_start/redis_start) when it exits, however it exits.
+NODE_PIDFILES=()
+stop_on_exit() {
+  trap _stop_all EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+_stop_all() {
+  trap - EXIT INT TERM
+  local pidfile
+  for pidfile in "${NODE_PIDFILES[@]}"; do node_stop "$pidfile"; done
+  pg_stop
+  redis_stop
+}

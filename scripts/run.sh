@@ -39,17 +39,7 @@ PG_PORT_RUN=55432
 REDIS_PORT_RUN=56379
 mkdir -p "$RUN"
 
-NODE_PIDFILES=()
-cleanup() {
-  trap - EXIT INT TERM
-  local pidfile
-  for pidfile in "${NODE_PIDFILES[@]}"; do node_stop "$pidfile"; done
-  pg_stop
-  redis_stop
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_on_exit  # lib.sh: stops the nodes in NODE_PIDFILES, PostgreSQL and Redis on any exit
 
 if [[ -z "${ConnectionStrings__Postgres:-}" ]]; then
   ensure_packages

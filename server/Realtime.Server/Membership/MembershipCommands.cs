@@ -237,9 +237,7 @@ public sealed class MembershipCommands(
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
         await using var c = await db.OpenAsync(ct);
-        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
-        Access.RequireMember(g, me, actor, isRead: true);
+        var (g, me) = await ReadAccessAsync(c, actor, groupId);
         var (offset, limit) = Validate.Page(r.Offset, r.Limit, MembersPageDefault, MembersPageMax);
         return await MembershipRepository.PageAsync(c, g.Gid, r.Role, offset, limit, actor.UserId, actor.IsAppAdmin, clock.GetUtcNow().UtcDateTime);
     }
@@ -330,9 +328,7 @@ public sealed class MembershipCommands(
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
         await using var c = await db.OpenAsync(ct);
-        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
-        Access.RequireMember(g, me, actor, isRead: true);
+        var (g, me) = await ReadAccessAsync(c, actor, groupId);
         Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"read the {list}");
         return await MembershipRepository.ListAsync(c, null, list, g.Gid);
     }
@@ -452,6 +448,15 @@ public sealed class MembershipCommands(
         g.AdminCount -= leaving.Count(t => t.Role == MemberRole.Admin);
         await GroupRepository.SaveAsync(s, g);
         foreach (var u in ids) s.Detach(u, g);
+    }
+
+    /// <summary>The first checks of a read: the group exists and the caller may read it.</summary>
+    private static async Task<(GroupRow Group, MemberRow? Me)> ReadAccessAsync(Npgsql.NpgsqlConnection c, Actor actor, string groupId)
+    {
+        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
+        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
+        Access.RequireMember(g, me, actor, isRead: true);
+        return (g, me);
     }
 
     private static RealtimeException PendingNotFound(Guid id) => new(ErrorCode.PendingNotFound, $"pending item {id} does not exist");
