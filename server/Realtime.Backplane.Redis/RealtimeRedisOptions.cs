@@ -15,6 +15,12 @@ public sealed class RealtimeRedisOptions
     /// <summary>Upper bound for one Redis call (connect, publish, subscribe); 1.2.6 has no async timeouts of its own.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a node waits for a local connection to take one message. A connection slower than
+    /// that is closed (its client reconnects and syncs) so it cannot hold up every other delivery.
+    /// </summary>
+    public TimeSpan SlowConsumerTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Delay between reconnect attempts after Redis went away.</summary>
     public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

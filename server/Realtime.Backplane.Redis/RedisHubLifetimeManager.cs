@@ -341,9 +341,9 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         _ => [],
     };
 
-    private static async Task WriteAsync(IReadOnlyCollection<HubConnectionContext> targets, SerializedHubMessage message, IReadOnlyList<string> excluded)
+    private async Task WriteAsync(IReadOnlyCollection<HubConnectionContext> targets, SerializedHubMessage message, IReadOnlyList<string> excluded)
     {
-        List<Task>? pending = null;
+        List<(HubConnectionContext Connection, Task Write)>? pending = null;
         foreach (var connection in targets)
         {
             if (excluded.Count > 0 && excluded.Contains(connection.ConnectionId))
@@ -354,13 +354,27 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             var write = connection.WriteAsync(message);
             if (!write.IsCompletedSuccessfully)
             {
-                (pending ??= []).Add(write.AsTask());
+                (pending ??= []).Add((connection, write.AsTask()));
             }
         }
 
-        if (pending is not null)
+        if (pending is null)
         {
-            await Task.WhenAll(pending).ConfigureAwait(false);
+            return;
+        }
+
+        // One inbox serves the whole node in order: a client that stopped reading must not stall it.
+        var all = Task.WhenAll(pending.Select(p => p.Write));
+        if (await Task.WhenAny(all, Task.Delay(_options.SlowConsumerTimeout)).ConfigureAwait(false) == all)
+        {
+            await all.ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var (connection, _) in pending.Where(p => !p.Write.IsCompleted))
+        {
+            Log.SlowConsumer(_logger, connection.ConnectionId, _options.SlowConsumerTimeout);
+            connection.Abort();
         }
     }
 

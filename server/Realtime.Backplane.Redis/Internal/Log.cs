@@ -36,4 +36,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Ignoring a backplane message of unknown kind {Kind} on {Channel}.")]
     public static partial void UnknownMessage(ILogger logger, int kind, string channel);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Closing connection {ConnectionId}: it took no message within {Timeout}.")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, TimeSpan timeout);
 }

@@ -25,7 +25,8 @@ public sealed class TestClient : IAsyncDisposable
     private readonly Channel<Received> _received = Channel.CreateUnbounded<Received>();
     private readonly Task _reading;
 
-    public TestClient(string? userId)
+    /// <param name="reads">False for a client that never reads: the server's writes to it stall once its pipe is full.</param>
+    public TestClient(string? userId, bool reads = true)
     {
         var transport = new DuplexPipe(_fromClient.Reader, _toClient.Writer);
         var application = new DuplexPipe(_toClient.Reader, _fromClient.Writer);
@@ -40,7 +41,7 @@ public sealed class TestClient : IAsyncDisposable
             Protocol = new JsonHubProtocol(),
             UserIdentifier = userId,
         };
-        _reading = Task.Run(ReadAsync);
+        _reading = reads ? Task.Run(ReadAsync) : Task.CompletedTask;
     }
 
     public HubConnectionContext Connection { get; }

@@ -30,7 +30,7 @@ public sealed class TestNode : IAsyncDisposable
 
     internal RedisHubLifetimeManager<TestHub> Redis => (RedisHubLifetimeManager<TestHub>)Manager;
 
-    public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null)
+    public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null, TimeSpan? slowConsumerTimeout = null)
     {
         var services = new ServiceCollection().AddLogging();
         services.AddSignalR().AddRealtimeRedis(options =>
@@ -38,6 +38,7 @@ public sealed class TestNode : IAsyncDisposable
             options.Configuration = configuration;
             options.ChannelPrefix = channelPrefix;
             options.OperationTimeout = operationTimeout ?? options.OperationTimeout;
+            options.SlowConsumerTimeout = slowConsumerTimeout ?? options.SlowConsumerTimeout;
         });
         return new TestNode(services.BuildServiceProvider());
     }
@@ -49,9 +50,9 @@ public sealed class TestNode : IAsyncDisposable
         return new TestNode(services.BuildServiceProvider());
     }
 
-    public async Task<TestClient> ConnectAsync(string? userId = null)
+    public async Task<TestClient> ConnectAsync(string? userId = null, bool reads = true)
     {
-        var client = new TestClient(userId);
+        var client = new TestClient(userId, reads);
         await Manager.OnConnectedAsync(client.Connection).Within();
         if (_filter is not null)
         {
