@@ -66,13 +66,10 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     /// before commit, while the command holds the group's row lock: no later event of the group
     /// can be published before every node has applied it.
     /// </summary>
-    public void Attach(string userId, GroupRow group) => _effects.Add(new Effect.Attach(userId, group.Gid, BeforeCommit: true));
+    public void Attach(string userId, GroupRow group) => _effects.Add(new Effect.Attach(userId, group.Gid));
 
     /// <summary>Detaches a removed user before commit (see Attach): nothing after the removal reaches them live.</summary>
-    public void Detach(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid, BeforeCommit: true));
-
-    /// <summary>Detaches after the pushes, for a dissolved group: its final event still reaches everyone.</summary>
-    public void DetachAfterDelivery(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid, BeforeCommit: false));
+    public void Detach(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid));
 }
 
 /// <summary>A row for the outbox: an after-callback or an offline push, written with the command.</summary>
@@ -98,8 +95,9 @@ internal sealed class PendingSystemMessage(string userId, string type, string? g
 
 internal abstract record Effect
 {
-    public sealed record Attach(string UserId, long Gid, bool BeforeCommit) : Effect;
-    public sealed record Detach(string UserId, long Gid, bool BeforeCommit) : Effect;
+    /// <summary>Applied before commit (Publisher.ApplyBeforeCommitAsync), never with the pushes.</summary>
+    public sealed record Attach(string UserId, long Gid) : Effect;
+    public sealed record Detach(string UserId, long Gid) : Effect;
     public sealed record PushGroupEvent(long Gid, GroupEventDto Event) : Effect;
     public sealed record PushSystemMessage(PendingSystemMessage Message) : Effect;
 }

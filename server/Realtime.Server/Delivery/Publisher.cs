@@ -15,31 +15,14 @@ public sealed partial class Publisher(
     private const int Parallelism = 32;
 
     /// <summary>
-    /// Runs of attach/detach effects, and runs of system messages, go out concurrently (a user's
-    /// own messages still one after another, in seq order); a run completes before the next
-    /// effect starts, so attach-before-event and detach-before-event still hold. Without this a
-    /// dissolve of N members would wait for N acknowledged detaches in series.
+    /// Sends a committed command's pushes: its group events in order, then its system messages
+    /// concurrently across users (each user's own in seq order). Attaches and detaches are not
+    /// here: they were applied before commit (ApplyBeforeCommitAsync).
     /// </summary>
     internal async Task PublishAsync(string appId, IReadOnlyList<Effect> effects)
     {
-        // Attaches and detaches of joins and removals were applied before commit (ApplyBeforeCommitAsync).
-        effects = effects.Where(e => e is not (Effect.Attach { BeforeCommit: true } or Effect.Detach { BeforeCommit: true })).ToList();
-        for (var i = 0; i < effects.Count;)
-        {
-            var kind = KindOf(effects[i]);
-            var end = i;
-            while (end < effects.Count && KindOf(effects[end]) == kind) end++;
-            var run = effects.Skip(i).Take(end - i).ToList();
-            i = end;
-
-            if (kind == RunKind.GroupEvent)
-            {
-                foreach (var effect in run) await SendAsync(appId, effect);
-                continue;
-            }
-            // Per-user order inside a run: each user's effects form one sequential lane.
-            await RunLanesAsync(appId, run);
-        }
+        foreach (var effect in effects.OfType<Effect.PushGroupEvent>()) await SendAsync(appId, effect);
+        await RunLanesAsync(appId, effects.OfType<Effect.PushSystemMessage>().ToList<Effect>());
     }
 
     /// <summary>
@@ -48,7 +31,7 @@ public sealed partial class Publisher(
     /// </summary>
     internal async Task<IReadOnlyList<Effect>> ApplyBeforeCommitAsync(string appId, IReadOnlyList<Effect> effects)
     {
-        var membership = effects.Where(e => e is Effect.Attach { BeforeCommit: true } or Effect.Detach { BeforeCommit: true }).ToList();
+        var membership = effects.Where(e => e is Effect.Attach or Effect.Detach).ToList();
         await RunLanesAsync(appId, membership);
         return membership;
     }
@@ -63,8 +46,8 @@ public sealed partial class Publisher(
             .Where(e => e is Effect.Attach || !attachesOnly)
             .Select(e => e switch
             {
-                Effect.Attach a => (Effect)new Effect.Detach(a.UserId, a.Gid, BeforeCommit: false),
-                Effect.Detach d => new Effect.Attach(d.UserId, d.Gid, BeforeCommit: false),
+                Effect.Attach a => (Effect)new Effect.Detach(a.UserId, a.Gid),
+                Effect.Detach d => new Effect.Attach(d.UserId, d.Gid),
                 _ => e,
             }).ToList());
 
@@ -96,15 +79,6 @@ public sealed partial class Publisher(
             LogPushFailed(e, effect.GetType().Name);
         }
     }
-
-    private enum RunKind { Membership, SystemMessage, GroupEvent }
-
-    private static RunKind KindOf(Effect effect) => effect switch
-    {
-        Effect.Attach or Effect.Detach => RunKind.Membership,
-        Effect.PushSystemMessage => RunKind.SystemMessage,
-        _ => RunKind.GroupEvent,
-    };
 
     private static string UserOf(Effect effect) => effect switch
     {

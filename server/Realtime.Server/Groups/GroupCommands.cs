@@ -200,7 +200,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             var evt = await s.AppendGroupEventAsync(g, "GroupDissolved", new { });
             await GroupRepository.RemoveMembersAsync(s, g, members, evt.Seq);
             await GroupRepository.MarkDissolvedAsync(s, g);
-            foreach (var m in members) s.DetachAfterDelivery(m, g);
+            // No per-member detach: the group's live channel (named by its internal id) carries
+            // nothing after this final event, and reconciliation drops the idle attachments.
             foreach (var m in members) s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
             s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
             {

@@ -247,6 +247,26 @@ public sealed class GroupLifecycleTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task DissolveGroup_IdTakenAgain_OldMembersOpenTerminalHearsNothingOfTheNewGroup()
+    {
+        var (owner, member) = (Unique("o"), Unique("m"));
+        var groupId = Unique("reused.");
+        await using var o = await Node.ConnectAsync(owner);
+        await using var m = await Node.ConnectAsync(member);
+        await o.InvokeAsync("CreateGroup", new { type = "Public", name = "old", groupId, members = new[] { member } });
+        await o.InvokeAsync("DissolveGroup", groupId);
+        await m.WaitForAsync("GroupEvent", a => a[0].Str("type") == "GroupDissolved");
+
+        await o.InvokeAsync("CreateGroup", new { type = "Public", name = "new", groupId, members = new[] { "someone-else" } });
+        await o.InvokeAsync("SendMessage", new { groupId, text = "new group only" });
+        await o.WaitForAsync("GroupEvent", a => a[0].Str("type") == "Message" && a[0].Str("groupId") == groupId);
+
+        // Only the old group's two events (MembersJoined, GroupDissolved) ever reached the old member.
+        var heard = m.Received.Where(r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId).Select(r => r.Args[0].Str("type"));
+        Assert.Equal(["MembersJoined", "GroupDissolved"], heard);
+    }
+
+    [Fact]
     public async Task TransferOwnership_ToMember_NewOwnerToldAndOldOwnerBecomesMember()
     {
         var (owner, member) = (Unique("o"), Unique("m"));
