@@ -63,8 +63,17 @@ public sealed partial class CommandRunner(
         if (requestId is not null)
             await Idempotency.CompleteAsync(scope, requestId, JsonSerializer.SerializeToElement(value, RealtimeJson.Options));
 
-        // Last before commit: nothing can fail between applying and committing but the commit.
         var applied = await publisher.ApplyBeforeCommitAsync(actor.AppId, scope.Effects);
+        try
+        {
+            foreach (var step in scope.LastSteps) await step();
+        }
+        catch (Exception) when (applied.Count > 0)
+        {
+            // Nothing was committed: take it all back.
+            await publisher.UndoAsync(actor.AppId, applied, attachesOnly: false);
+            throw;
+        }
         try
         {
             await tx.CommitAsync(CancellationToken.None);

@@ -17,6 +17,7 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     private readonly List<Effect> _effects = [];
     private readonly List<PendingSystemMessage> _systemMessages = [];
     private readonly List<OutboxItem> _outbox = [];
+    private readonly List<Func<Task>> _lastSteps = [];
 
     public NpgsqlConnection Connection { get; } = connection;
     public NpgsqlTransaction Transaction { get; } = transaction;
@@ -29,6 +30,13 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     internal IReadOnlyList<Effect> Effects => _effects;
     internal IReadOnlyList<PendingSystemMessage> SystemMessages => _systemMessages;
     internal IReadOnlyList<OutboxItem> Outbox => _outbox;
+    internal IReadOnlyList<Func<Task>> LastSteps => _lastSteps;
+
+    /// <summary>
+    /// Runs a step at the very end, just before commit (after live membership is applied): for
+    /// a lock many commands queue on, such as an app's quota row, so it is held the shortest time.
+    /// </summary>
+    public void LastBeforeCommit(Func<Task> step) => _lastSteps.Add(step);
 
     /// <summary>When false (e.g. REST `silent`), group events are logged but not pushed live.</summary>
     public bool PushGroupEvents { get; set; } = true;

@@ -37,9 +37,9 @@ public sealed partial class Publisher(
     }
 
     /// <summary>
-    /// Reverts membership applied for a command whose commit failed. With the outcome unknown,
-    /// callers revert attaches only: a member missing live pushes recovers with Sync, while a
-    /// removed user put back would hear what they must not.
+    /// Reverts membership applied for a command that did not commit. When a commit failed its
+    /// outcome is unknown, and callers revert attaches only: a member missing live pushes
+    /// recovers with Sync, while a removed user put back would hear what they must not.
     /// </summary>
     internal Task UndoAsync(string appId, IReadOnlyList<Effect> applied, bool attachesOnly) =>
         RunLanesAsync(appId, applied

@@ -84,7 +84,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             }
             // Last, so the app's quota row (which every create of the app waits for) is held only
             // until commit; the users' rows were locked before it, as in every command.
-            await Quota.ConsumeAsync(s, app);
+            s.LastBeforeCommit(() => Quota.ConsumeAsync(s, app));
             s.AfterCallback(CallbackCommand.AfterCreateGroup, new()
             {
                 ["GroupId"] = group.GroupId, ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId,
