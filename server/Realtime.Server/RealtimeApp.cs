@@ -125,10 +125,11 @@ public static class RealtimeApp
         }
         else
         {
+            // Realtime:Redis holds ChannelPrefix, AckTimeout, OperationTimeout, SlowConsumerTimeout, ReconnectInterval.
             signalR.AddRealtimeRedis(o =>
             {
+                configuration.GetSection("Realtime:Redis").Bind(o);
                 o.Configuration = redis;
-                o.ChannelPrefix = configuration["Realtime:Redis:ChannelPrefix"] ?? "realtime";
             });
         }
 

@@ -24,4 +24,6 @@ public sealed class RealtimeOptions
     public int RetentionEventsPerGroup { get; set; } = 10_000;
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
     public int JoinedGroupLimit { get; set; } = 1000;
+    /// <summary>At most this many items in one Sync answer, across all its streams.</summary>
+    public int SyncMaxItems { get; set; } = 5000;
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Microsoft.Extensions.Options;
+using Realtime.Server.Apps;
 using Realtime.Server.Data;
 using Realtime.Server.Errors;
 using Realtime.Server.Operations;
@@ -11,12 +13,11 @@ namespace Realtime.Server.Delivery;
 /// Reads the log back for a terminal that missed pushes (SPEC §5.3). A user sees a group's
 /// events only inside their membership windows, so nothing after a removal leaks (§5.4).
 /// </summary>
-public sealed class SyncService(Db db, RealtimeMetrics metrics)
+public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<RealtimeOptions> options)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
     public const int MaxGroups = 2000;
-    public const int MaxItems = 5000;
 
     public async Task<SyncResult> SyncAsync(string appId, string userId, SyncRequest r, CancellationToken ct = default)
     {
@@ -37,18 +38,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         // One snapshot, so the system stream and the group streams agree with each other.
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var system = await SystemAsync(c, appId, userId, since, limit);
-        // One answer carries at most MaxItems items in all: streams past the budget answer
-        // hasMore with nothing, and the client asks again from where it is.
-        var budget = MaxItems - system.Items.Count;
-        var groups = new Dictionary<string, GroupSync>(StringComparer.Ordinal);
-        foreach (var (groupId, groupSince) in cursors)
-        {
-            var group = budget > 0
-                ? await GroupAsync(c, appId, userId, groupId, groupSince, Math.Min(limit, budget))
-                : new GroupSync([], groupSince, HasMore: true, Removed: false, TooOld: false);
-            budget -= group.Items.Count;
-            groups[groupId] = group;
-        }
+        var groups = await GroupsAsync(c, appId, userId, cursors, limit, options.Value.SyncMaxItems - system.Items.Count);
         await tx.CommitAsync(ct);
         return new SyncResult(system, groups);
     }
@@ -66,37 +56,86 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         return new SystemSync(items, items.Count > 0 ? items[^1].Seq : since, rows.Count > limit, since < trimmed);
     }
 
-    private static async Task<GroupSync> GroupAsync(NpgsqlConnection c, string appId, string userId, string groupId, long since, int limit)
+    /// <summary>Visible to the user: inside one of their membership windows on the group.</summary>
+    private const string Visible = """
+        EXISTS (SELECT 1 FROM member_windows w
+                WHERE w.gid = e.gid AND w.user_id = @userId AND e.seq > w.from_seq AND (w.to_seq IS NULL OR e.seq <= w.to_seq))
+        """;
+
+    /// <summary>
+    /// All group streams in three queries whatever their number: the windows, how much each has
+    /// (capped), then the events. One answer carries at most <paramref name="budget"/> items: streams
+    /// past it answer hasMore with nothing, and the client asks again from where it is.
+    /// </summary>
+    private static async Task<Dictionary<string, GroupSync>> GroupsAsync(
+        NpgsqlConnection c, string appId, string userId, Dictionary<string, long> cursors, int limit, int budget)
     {
-        // The latest incarnation of this id in which the user ever had a window (a dissolved
-        // group's id may be taken again by a new group).
+        var result = new Dictionary<string, GroupSync>(StringComparer.Ordinal);
+        if (cursors.Count == 0) return result;
+
+        // The latest incarnation of each id in which the user ever had a window (a dissolved
+        // group's id may be taken again by a new group), with all the user's windows on it.
         var windows = (await c.QueryAsync<WindowRow>("""
-            SELECT w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq, g.dissolved_at IS NOT NULL AS dissolved
-            FROM member_windows w JOIN groups g ON g.gid = w.gid
-            WHERE w.app_id = @appId AND w.user_id = @userId AND g.app_id = @appId AND g.group_id = @groupId
-              AND w.gid = (SELECT max(w2.gid) FROM member_windows w2 JOIN groups g2 ON g2.gid = w2.gid
-                           WHERE w2.app_id = @appId AND w2.user_id = @userId AND g2.group_id = @groupId)
-            ORDER BY w.from_seq
-            """, new { appId, userId, groupId })).ToList();
-        if (windows.Count == 0) return new GroupSync([], since, false, Removed: true, TooOld: false);
+            WITH latest AS (
+                SELECT g.group_id, max(g.gid) AS gid
+                FROM groups g JOIN member_windows w ON w.gid = g.gid AND w.user_id = @userId
+                WHERE g.app_id = @appId AND g.group_id = ANY(@groupIds)
+                GROUP BY g.group_id)
+            SELECT l.group_id, w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq
+            FROM latest l JOIN groups g ON g.gid = l.gid JOIN member_windows w ON w.gid = l.gid AND w.user_id = @userId
+            ORDER BY w.gid, w.from_seq
+            """, new { appId, userId, groupIds = cursors.Keys.ToArray() }))
+            .GroupBy(w => w.GroupId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
-        var gid = windows[0].Gid;
-        var removed = windows.All(w => w.ToSeq is not null);
-        var rows = (await c.QueryAsync<LogRow>("""
-            SELECT e.seq, e.id, e.type, e.actor, e.at, e.data::text AS data FROM group_events e
-            WHERE e.gid = @gid AND e.seq > @since
-              AND EXISTS (SELECT 1 FROM member_windows w
-                          WHERE w.gid = e.gid AND w.user_id = @userId AND e.seq > w.from_seq AND (w.to_seq IS NULL OR e.seq <= w.to_seq))
-            ORDER BY e.seq LIMIT @take
-            """, new { gid, userId, since, take = limit + 1 })).ToList();
-        var items = rows.Take(limit).Select(e => new GroupEventDto(groupId, e.Seq, e.Id, e.Type, e.Actor, e.At, Parse(e.Data))).ToList();
+        var known = cursors.Where(kv => windows.ContainsKey(kv.Key)).Select(kv => (GroupId: kv.Key, Since: kv.Value, windows[kv.Key][0].Gid)).ToList();
+        var available = (await c.QueryAsync<(long Gid, long N)>($"""
+            SELECT q.gid, (SELECT count(*) FROM (SELECT 1 FROM group_events e
+                                                 WHERE e.gid = q.gid AND e.seq > q.since AND {Visible} LIMIT @cap) x)
+            FROM unnest(@gids, @sinces) AS q(gid, since)
+            """, new { userId, gids = known.Select(k => k.Gid).ToArray(), sinces = known.Select(k => k.Since).ToArray(), cap = limit + 1 }))
+            .ToDictionary(r => r.Gid, r => (int)r.N);
 
-        // Too old when the first event this user may see after the cursor was already trimmed.
-        var firstVisible = windows.Where(w => w.ToSeq is null || w.ToSeq > since)
-            .Select(w => Math.Max(since, w.FromSeq) + 1).DefaultIfEmpty(long.MaxValue).Min();
-        // A cursor past the group's log belongs to an earlier group of the same id: reload too.
-        var tooOld = firstVisible <= windows[0].TrimmedThrough || since > windows[0].LastSeq;
-        return new GroupSync(items, items.Count > 0 ? items[^1].Seq : since, rows.Count > limit, removed, tooOld);
+        // Hand out the budget in the order the client listed its groups.
+        var take = new Dictionary<long, int>();
+        foreach (var k in known)
+        {
+            take[k.Gid] = Math.Max(0, Math.Min(Math.Min(limit, available[k.Gid]), budget));
+            budget -= take[k.Gid];
+        }
+        var wanted = known.Where(k => take[k.Gid] > 0).ToList();
+        var events = (await c.QueryAsync<GroupLogRow>($"""
+            SELECT q.gid, e.seq, e.id, e.type, e.actor, e.at, e.data::text AS data
+            FROM unnest(@gids, @sinces, @takes) AS q(gid, since, take)
+            CROSS JOIN LATERAL (SELECT * FROM group_events e
+                                WHERE e.gid = q.gid AND e.seq > q.since AND {Visible}
+                                ORDER BY e.seq LIMIT q.take) e
+            ORDER BY q.gid, e.seq
+            """, new
+        {
+            userId,
+            gids = wanted.Select(k => k.Gid).ToArray(),
+            sinces = wanted.Select(k => k.Since).ToArray(),
+            takes = wanted.Select(k => take[k.Gid]).ToArray(),
+        })).ToLookup(e => e.Gid);
+
+        foreach (var (groupId, since) in cursors)
+        {
+            if (!windows.TryGetValue(groupId, out var ws))
+            {
+                result[groupId] = new GroupSync([], since, false, Removed: true, TooOld: false);
+                continue;
+            }
+            var gid = ws[0].Gid;
+            var items = events[gid].Select(e => new GroupEventDto(groupId, e.Seq, e.Id, e.Type, e.Actor, e.At, Parse(e.Data))).ToList();
+            // Too old when the first event this user may see after the cursor was already trimmed,
+            // or when the cursor is past the group's log (it belongs to an earlier group of the id).
+            var firstVisible = ws.Where(w => w.ToSeq is null || w.ToSeq > since)
+                .Select(w => Math.Max(since, w.FromSeq) + 1).DefaultIfEmpty(long.MaxValue).Min();
+            var tooOld = firstVisible <= ws[0].TrimmedThrough || since > ws[0].LastSeq;
+            result[groupId] = new GroupSync(items, items.Count > 0 ? items[^1].Seq : since,
+                HasMore: available[gid] > items.Count, Removed: ws.All(w => w.ToSeq is not null), tooOld);
+        }
+        return result;
     }
 
     private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
@@ -112,13 +151,24 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics)
         public string Data { get; init; } = "{}";
     }
 
+    private sealed class GroupLogRow
+    {
+        public long Gid { get; init; }
+        public long Seq { get; init; }
+        public Guid Id { get; init; }
+        public string Type { get; init; } = "";
+        public string? Actor { get; init; }
+        public DateTime At { get; init; }
+        public string Data { get; init; } = "{}";
+    }
+
     private sealed class WindowRow
     {
+        public string GroupId { get; init; } = "";
         public long Gid { get; init; }
         public long FromSeq { get; init; }
         public long? ToSeq { get; init; }
         public long TrimmedThrough { get; init; }
         public long LastSeq { get; init; }
-        public bool Dissolved { get; init; }
     }
 }

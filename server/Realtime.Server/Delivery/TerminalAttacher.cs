@@ -41,8 +41,9 @@ public sealed partial class TerminalAttacher : BackgroundService
         // A change committed before is in this read; a removal racing between this read and
         // our attach is caught by the second read below.
         var groups = await ReadAsync(caller, ct);
-        foreach (var gid in groups)
-            await _hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gid), ct);
+        // In parallel: each first member of a group on this node waits for a SUBSCRIBE round trip.
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+            async (gid, token) => await _hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gid), token));
 
         var now = (await ReadAsync(caller, ct)).ToHashSet();
         foreach (var gone in groups.Where(g => !now.Contains(g)))

@@ -103,6 +103,33 @@ public sealed class SyncTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task Sync_MoreThanTheItemBudget_StreamsPastItAnswerHasMoreAndContinue()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var node = await RealtimeNode.StartAsync(database.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Realtime:SyncMaxItems"] = "5",
+        });
+        await using var o = await node.ConnectAsync("owner");
+        var ids = new List<string>();
+        for (var g = 0; g < 3; g++)
+        {
+            var groupId = (await o.InvokeAsync("CreateGroup", new { type = "Public", name = $"b{g}" })).Str("groupId");
+            for (var i = 0; i < 3; i++) await o.InvokeAsync("UpdateGroupProfile", new { groupId, introduction = $"{g}.{i}" });
+            ids.Add(groupId);
+        }
+        var systemNext = (await SyncAsync(o, 0)).GetProperty("system").Long("next");
+
+        var first = (await SyncAsync(o, systemNext, ids.ToDictionary(id => id, _ => 0L))).GetProperty("groups");
+
+        Assert.Equal([3, 2, 0], ids.Select(id => first.GetProperty(id).GetProperty("items").GetArrayLength()));
+        Assert.Equal([false, true, true], ids.Select(id => first.GetProperty(id).Bool("hasMore")));
+        var again = (await SyncAsync(o, systemNext, ids.ToDictionary(id => id, id => first.GetProperty(id).Long("next")))).GetProperty("groups");
+        Assert.Equal([0, 1, 3], ids.Select(id => again.GetProperty(id).GetProperty("items").GetArrayLength()));
+        Assert.Equal([false, false, false], ids.Select(id => again.GetProperty(id).Bool("hasMore")));
+    }
+
+    [Fact]
     public async Task Sync_GroupNeverJoined_RemovedAndEmpty()
     {
         await using var o = await Node.ConnectAsync(Unique("o"));
