@@ -276,7 +276,7 @@ node_start() {
 node_stop_pid() {
   local pid="$1" i
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 60; i++)); do      # graceful shutdown gets up to 15 s
+  for ((i = 0; i < 100; i++)); do     # 25 s: longer than the server's own 20 s ShutdownTimeout
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.25
   done

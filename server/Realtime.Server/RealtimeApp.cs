@@ -158,7 +158,7 @@ public static class RealtimeApp
                 RealtimeException? refusal =
                     app.Lifetime.ApplicationStopping.IsCancellationRequested
                         ? new RealtimeException(ErrorCode.Internal, "this node is shutting down; connect to another")
-                    : context.User.FindFirst(TokenService.RoleClaim)?.Value == TokenService.AdminRole
+                    : context.User.Identity?.IsAuthenticated == true && Caller.From(context.User).IsAdmin
                         ? new RealtimeException(ErrorCode.PermissionDenied, "admin tokens are for the REST API; connect with a user token")
                     : device.Length > 0 && !Ids.IsValidDeviceId(device)
                         ? RealtimeException.Invalid("device", "must be 1-64 chars of [A-Za-z0-9_.@-]")

@@ -90,6 +90,6 @@ public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metric
         return value.StartsWith(prefix, StringComparison.Ordinal) ? value[prefix.Length..] : value;
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Admin request {Method} {Path} failed")]
+    [LoggerMessage(EventId = 600, Level = LogLevel.Error, Message = "Admin request {Method} {Path} failed")]
     private partial void LogFailed(Exception e, string method, string? path);
 }

@@ -12,12 +12,7 @@ public static class AdminHttp
     /// REST bodies are written with explicit Agora names, so nothing is renamed; nulls are written
     /// (an unlimited `maxusers` is null, not missing).
     /// </summary>
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
-    };
+    public static JsonSerializerOptions Json { get; } = new(RealtimeJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     private const int MaxBodyBytes = 256 * 1024;
 

@@ -20,7 +20,7 @@ internal static class Outbox
                 """, new { s.AppId, recipients, alive = Presence.AliveSince(s.Now) }, s.Transaction))).ToHashSet(StringComparer.Ordinal);
             var pushed = s.SystemMessages.Where(m => offline.Contains(m.UserId))
                 .Select(m => new { User = m.UserId, Message = m.Written }).ToList();
-            if (pushed.Count > 0) items.Add(OutboxItem.Push(new { Kind = "SystemMessages", Items = pushed }));
+            if (pushed.Count > 0) items.Add(OutboxItem.Push(new { Kind = OutboxWorker.SystemMessagePush, Items = pushed }));
         }
         if (items.Count == 0) return 0;
 
@@ -37,6 +37,4 @@ internal static class Outbox
         }, s.Transaction));
         return items.Count;
     }
-
-    internal static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -44,6 +44,10 @@ public sealed partial class OutboxWorker(
 {
     private const int BatchSize = 32;
 
+    /// <summary>The kinds of push rows, and of the bodies sent to the app's push gateway.</summary>
+    public const string SystemMessagePush = "SystemMessage";
+    public const string GroupMessagePush = "GroupMessage";
+
     private OutboxOptions O => options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -129,19 +133,22 @@ public sealed partial class OutboxWorker(
 
         var payload = JsonDocument.Parse(row.Payload).RootElement;
         var body = new Dictionary<string, object?> { ["appId"] = row.AppId, ["deliveryId"] = row.DeliveryId };
-        if (payload.GetProperty("kind").GetString() == "GroupMessage")
+        var kind = payload.GetProperty("kind").GetString();
+        body["kind"] = kind;
+        switch (kind)
         {
-            var message = payload.GetProperty("message");
-            var users = await OfflineRecipientsAsync(row.AppId, payload.GetProperty("gid").GetInt64(), message, ct);
-            if (users.Count == 0) return (null, null);
-            body["kind"] = "GroupMessage";
-            body["users"] = users;
-            body["message"] = message;
-        }
-        else
-        {
-            body["kind"] = "SystemMessage";
-            body["items"] = payload.GetProperty("items");
+            case GroupMessagePush:
+                var message = payload.GetProperty("message");
+                var users = await OfflineRecipientsAsync(row.AppId, payload.GetProperty("gid").GetInt64(), message, ct);
+                if (users.Count == 0) return (null, null);
+                body["users"] = users;
+                body["message"] = message;
+                break;
+            case SystemMessagePush:
+                body["items"] = payload.GetProperty("items");
+                break;
+            default:
+                throw new InvalidOperationException($"unknown push kind '{kind}'");
         }
         return (app.PushUrl, JsonSerializer.Serialize(body, RealtimeJson.Options));
     }

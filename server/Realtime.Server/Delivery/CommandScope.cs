@@ -9,8 +9,8 @@ namespace Realtime.Server.Delivery;
 /// One command's transaction and what it will announce. Group events are appended at once
 /// (the group row is locked, so its seq is ours); system messages are queued and written in
 /// one batch at the end, which locks all recipients' seq rows in one sorted statement.
-/// Effects keep the order in which terminals must see them (attach before an announcement,
-/// detach before anything later).
+/// Attaches and detaches are applied to live channels before commit, pushes after it
+/// (see CommandRunner).
 /// </summary>
 public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction transaction, Actor actor, AppSettings app, DateTime now)
 {
@@ -46,7 +46,7 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
         var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
         if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.Gid, evt));
         if (type == GroupMessageType && !string.IsNullOrEmpty(App.PushUrl))
-            _outbox.Add(OutboxItem.Push(new { Kind = "GroupMessage", group.Gid, Message = evt }));
+            _outbox.Add(OutboxItem.Push(new { Kind = Callbacks.OutboxWorker.GroupMessagePush, group.Gid, Message = evt }));
         return evt;
     }
 

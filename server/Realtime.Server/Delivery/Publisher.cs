@@ -6,8 +6,8 @@ using Realtime.Server.Operations;
 namespace Realtime.Server.Delivery;
 
 /// <summary>
-/// Hands committed effects to SignalR (and so to the backplane), in the command's order.
-/// Best effort: a lost push is found again by Sync, so failures are logged, never thrown.
+/// Hands a command's effects to SignalR (and so to the backplane): membership before commit,
+/// pushes after. Best effort: a lost push is found again by Sync, so failures are logged, never thrown.
 /// </summary>
 public sealed partial class Publisher(
     IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, RealtimeMetrics metrics, ILogger<Publisher> logger)

@@ -93,7 +93,7 @@ public sealed partial class TerminalAttacher : BackgroundService
         return await GroupRepository.GidsOfAsync(connection, caller.AppId, caller.UserId);
     }
 
-    [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "Reconciled live group channels: {Count} stale attachments dropped")]
+    [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Reconciled live group channels: {Count} stale attachments dropped")]
     private partial void LogReconciled(int count);
 
     [LoggerMessage(EventId = 341, Level = LogLevel.Error, Message = "Reconciling live group channels failed")]

@@ -1,3 +1,5 @@
+using Npgsql;
+using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
 
 namespace Realtime.Server.Groups;
@@ -5,6 +7,24 @@ namespace Realtime.Server.Groups;
 /// <summary>The first checks of SPEC §4, in its order: exists → member → not disabled.</summary>
 public static class Access
 {
+    /// <summary>For a command: locks the live group, then exists → member → enabled, in SPEC order.</summary>
+    public static async Task<(GroupRow Group, MemberRow? Me)> LockAsync(CommandScope s, string groupId)
+    {
+        var g = RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
+        var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, s.Actor.UserId);
+        RequireMember(g, me, s.Actor);
+        return (g, me);
+    }
+
+    /// <summary>For a read: the group exists and the caller may read it (disabled groups still serve reads).</summary>
+    public static async Task<(GroupRow Group, MemberRow? Me)> ReadAsync(NpgsqlConnection c, Actor actor, string groupId)
+    {
+        var g = RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
+        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
+        RequireMember(g, me, actor, isRead: true);
+        return (g, me);
+    }
+
     public static GroupRow RequireGroup(GroupRow? group, string groupId) =>
         group ?? throw new RealtimeException(ErrorCode.GroupNotFound, $"group {groupId} does not exist");
 

@@ -133,9 +133,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         var requestId = Validate.RequestId(r.RequestId);
         return await runner.RunAsync(actor, "UpdateGroupProfile", requestId, async s =>
         {
-            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
-            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
-            Access.RequireMember(g, me, actor);
+            var (g, me) = await Access.LockAsync(s, groupId);
             var rules = g.Rules;
             if (rules.ApplyJoinOptionFixed && r.ApplyJoinOption is { } a && a != g.ApplyJoinOption)
                 throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"applyJoinOption is fixed for a {g.Type} group");
@@ -187,9 +185,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         Validate.GroupId(groupId);
         await runner.RunAsync(actor, "DissolveGroup", requestId: null, async s =>
         {
-            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId!), groupId!);
-            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
-            Access.RequireMember(g, me, actor);
+            var (g, me) = await Access.LockAsync(s, groupId!);
             Access.RequireAllowed(g.Rules.Dissolve, me, actor, $"dissolve a {g.Type} group");
 
             var members = await GroupRepository.MemberIdsAsync(s, g.Gid);
@@ -201,7 +197,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             await GroupRepository.RemoveMembersAsync(s, g, members, evt.Seq);
             await GroupRepository.MarkDissolvedAsync(s, g);
             // No per-member detach: the group's live channel (named by its internal id) carries
-            // nothing after this final event, and reconciliation drops the idle attachments.
+            // nothing after this final event; the idle attachments go when the terminals
+            // disconnect, or earlier (with Redis) when reconciliation drops them.
             foreach (var m in members) s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
             s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
             {
@@ -217,9 +214,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         Validate.GroupId(groupId);
         await runner.RunAsync(actor, "TransferOwnership", requestId: null, async s =>
         {
-            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId!), groupId!);
-            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
-            Access.RequireMember(g, me, actor);
+            var (g, me) = await Access.LockAsync(s, groupId!);
             Access.RequireAllowed(Allowed.Owner, me, actor, "transfer ownership");
             Validate.UserId(newOwnerId, "newOwnerId");
             if (newOwnerId == g.OwnerId) throw RealtimeException.Invalid("newOwnerId", "is already the owner");
@@ -246,9 +241,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         Validate.GroupId(groupId);
         return await runner.RunAsync(actor, disabled ? "DisableGroup" : "EnableGroup", requestId: null, async s =>
         {
-            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId!), groupId!);
-            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, actor.UserId);
-            Access.RequireMember(g, me, actor);
+            var (g, me) = await Access.LockAsync(s, groupId!);
             Access.RequireAllowed(Allowed.AppAdminOnly, me, actor, disabled ? "disable a group" : "enable a group");
             if (g.Disabled == disabled) return g.ToInfo();
 

@@ -19,7 +19,7 @@ public sealed class HubMetricsFilter(RealtimeMetrics metrics) : IHubFilter
         }
         catch (Exception e)
         {
-            outcome = (e as RealtimeException)?.Code.ToString() ?? ErrorMapping.ToRealtime(e).Code.ToString();
+            outcome = ErrorMapping.ToRealtime(e).Code.ToString();
             throw;
         }
         finally

@@ -41,7 +41,7 @@ public sealed class MembershipCommands(
             }, token);
         return await runner.RunAsync(actor, "InviteMembers", requestId, async s =>
         {
-            var (g, me) = await OpenAsync(s, groupId);
+            var (g, me) = await Access.LockAsync(s, groupId);
             if (g.Rules.InviteOptionFixed)
                 throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"a {g.Type} group is joined by applying, not by invitation");
             if (!actor.IsAppAdmin && (g.InviteOption == InviteOption.Disabled || (g.InviteOption == InviteOption.AdminsOnly && me!.Role == MemberRole.Member)))
@@ -197,7 +197,7 @@ public sealed class MembershipCommands(
         var requestId = Validate.RequestId(r.RequestId);
         await runner.RunAsync(actor, "RemoveMembers", requestId, async s =>
         {
-            var (g, me) = await OpenAsync(s, groupId);
+            var (g, me) = await Access.LockAsync(s, groupId);
             Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, "remove members");
             var users = Validate.UserIds(r.UserIds, "userIds");
             var reason = r.Reason is null ? null : Validate.MaxLength(r.Reason, ReasonMax, "reason");
@@ -219,7 +219,7 @@ public sealed class MembershipCommands(
         var user = actor.RequireUser();
         await runner.RunAsync(actor, "QuitGroup", requestId: null, async s =>
         {
-            var (g, me) = await OpenAsync(s, groupId!);
+            var (g, me) = await Access.LockAsync(s, groupId!);
             if (me!.Role == MemberRole.Owner)
                 throw new RealtimeException(ErrorCode.OwnerCannotQuit, "the owner cannot quit: transfer ownership or dissolve the group first");
 
@@ -237,7 +237,7 @@ public sealed class MembershipCommands(
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
         await using var c = await db.OpenAsync(ct);
-        var (g, me) = await ReadAccessAsync(c, actor, groupId);
+        var (g, me) = await Access.ReadAsync(c, actor, groupId);
         var (offset, limit) = Validate.Page(r.Offset, r.Limit, MembersPageDefault, MembersPageMax);
         return await MembershipRepository.PageAsync(c, g.Gid, r.Role, offset, limit, actor.UserId, actor.IsAppAdmin, clock.GetUtcNow().UtcDateTime);
     }
@@ -253,7 +253,7 @@ public sealed class MembershipCommands(
         var requestId = Validate.RequestId(r.RequestId);
         return await runner.RunAsync(actor, "UpdateMember", requestId, async s =>
         {
-            var (g, me) = await OpenAsync(s, groupId);
+            var (g, me) = await Access.LockAsync(s, groupId);
             if (r.Role is not null && !g.Rules.SupportsAdmins)
                 throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"a {g.Type} group has no admins");
             var isSelf = targetId == actor.UserId;
@@ -328,7 +328,7 @@ public sealed class MembershipCommands(
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
         await using var c = await db.OpenAsync(ct);
-        var (g, me) = await ReadAccessAsync(c, actor, groupId);
+        var (g, me) = await Access.ReadAsync(c, actor, groupId);
         Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"read the {list}");
         return await MembershipRepository.ListAsync(c, null, list, g.Gid);
     }
@@ -340,7 +340,7 @@ public sealed class MembershipCommands(
         var method = (add ? "AddTo" : "RemoveFrom") + (list == Lists.Block ? "Blocklist" : "Allowlist");
         return await runner.RunAsync(actor, method, requestId, async s =>
         {
-            var (g, me) = await OpenAsync(s, groupId);
+            var (g, me) = await Access.LockAsync(s, groupId);
             Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"change the {list}");
             var users = Validate.UserIds(r.UserIds, "userIds");
 
@@ -364,15 +364,6 @@ public sealed class MembershipCommands(
             }
             return await MembershipRepository.ListAsync(s.Connection, s.Transaction, list, g.Gid);
         }, ct);
-    }
-
-    /// <summary>Locks the group, then the member checks in SPEC order: exists → member → enabled.</summary>
-    private static async Task<(GroupRow Group, MemberRow? Me)> OpenAsync(CommandScope s, string groupId)
-    {
-        var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, s.Actor.UserId);
-        Access.RequireMember(g, me, s.Actor);
-        return (g, me);
     }
 
     /// <summary>
@@ -417,7 +408,7 @@ public sealed class MembershipCommands(
         return refused;
     }
 
-    /// <summary>Kicked (or blocklisted) members: detached before the event, so they hear nothing after it.</summary>
+    /// <summary>Kicked (or blocklisted) members: detached before commit, so they hear nothing from the group after it.</summary>
     private static async Task KickAsync(CommandScope s, GroupRow g, IReadOnlyList<MemberRow> targets, string? reason)
     {
         await LeaveAsync(s, g, targets);
@@ -435,7 +426,7 @@ public sealed class MembershipCommands(
             ["Operator_Account"] = s.Actor.IdempotencyOwner, ["ExitMemberList"] = GroupCommands.MemberList(users),
         });
 
-    /// <summary>The bookkeeping of members leaving, and their detach, ahead of the event that removes them.</summary>
+    /// <summary>The bookkeeping of members leaving, and their detach (applied before the command commits).</summary>
     private static async Task LeaveAsync(CommandScope s, GroupRow g, IReadOnlyList<MemberRow> leaving)
     {
         var ids = leaving.Select(t => t.UserId).ToList();
@@ -448,15 +439,6 @@ public sealed class MembershipCommands(
         g.AdminCount -= leaving.Count(t => t.Role == MemberRole.Admin);
         await GroupRepository.SaveAsync(s, g);
         foreach (var u in ids) s.Detach(u, g);
-    }
-
-    /// <summary>The first checks of a read: the group exists and the caller may read it.</summary>
-    private static async Task<(GroupRow Group, MemberRow? Me)> ReadAccessAsync(Npgsql.NpgsqlConnection c, Actor actor, string groupId)
-    {
-        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
-        Access.RequireMember(g, me, actor, isRead: true);
-        return (g, me);
     }
 
     private static RealtimeException PendingNotFound(Guid id) => new(ErrorCode.PendingNotFound, $"pending item {id} does not exist");

@@ -28,9 +28,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
         }, token);
         return await runner.RunAsync(actor, "SendMessage", requestId, async s =>
         {
-            var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
-            var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, sender);
-            Access.RequireMember(g, me, actor);
+            var (g, me) = await Access.LockAsync(s, groupId);
             if (g.Rules.OnlyOwnerAndAdminsSend) Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"send to a {g.Type} group");
             var allowlisted = g.MuteAll && me!.Role == MemberRole.Member && await MembershipRepository.IsListedAsync(s, Lists.Allow, g.Gid, sender);
             if (MemberRules.IsMuted(me!, g.MuteAll, allowlisted, s.Now))
