@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # cleanup runs from the EXIT trap
-# Benchmark: starts a private PostgreSQL (127.0.0.1:55434, .data/bench-pg), a private Redis
-# (127.0.0.1:56381, .data/bench-redis) and two Development nodes (127.0.0.1:5180, 5181), runs
+# Benchmark: starts a private PostgreSQL (127.0.0.1:25434, .data/bench-pg), a private Redis
+# (127.0.0.1:26381, .data/bench-redis) and two Development nodes (127.0.0.1:5180, 5181), runs
 # the commands, fanout and sync scenarios, writes bench/results/<date>.md, copies it to
 # bench/RESULTS.md and stops everything it started (also on Ctrl-C or failure).
 #
@@ -30,8 +30,8 @@ SYNC_MESSAGES="${BENCH_SYNC_MESSAGES:-5000}"
 
 DATA="$REPO_ROOT/.data"
 RUN="$DATA/bench-run"
-PG_PORT_BENCH=55434
-REDIS_PORT_BENCH=56381
+PG_PORT_BENCH=25434
+REDIS_PORT_BENCH=26381
 NODE_PORTS=(5180 5181)
 BENCH_DLL="$REPO_ROOT/bench/Realtime.Bench/bin/Release/net10.0/Realtime.Bench.dll"
 mkdir -p "$RUN" "$REPO_ROOT/bench/results"

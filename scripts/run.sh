@@ -5,8 +5,8 @@
 #   scripts/run.sh [--nodes N] [--port FIRST_PORT]
 #
 # Without ConnectionStrings__Postgres it starts a private PostgreSQL 15 (.data/pg,
-# 127.0.0.1:55432, database "realtime"); with N > 1 and without ConnectionStrings__Redis a
-# private Redis (127.0.0.1:56379). Given connection strings are used as they are and nothing
+# 127.0.0.1:25432, database "realtime"); with N > 1 and without ConnectionStrings__Redis a
+# private Redis (127.0.0.1:26379). Given connection strings are used as they are and nothing
 # is started for them. Nodes are node-1..node-N, in Development unless ASPNETCORE_ENVIRONMENT
 # is set. Ctrl-C (or TERM, or any node exiting) stops the nodes and whatever this started.
 set -euo pipefail
@@ -35,8 +35,10 @@ done
 
 DATA="$REPO_ROOT/.data"
 RUN="$DATA/run"
-PG_PORT_RUN=55432
-REDIS_PORT_RUN=56379
+# Fixed ports stay below 32768: ports of the ephemeral range can be held for a moment by
+# any outgoing connection, and a server then fails to bind.
+PG_PORT_RUN=25432
+REDIS_PORT_RUN=26379
 mkdir -p "$RUN"
 
 stop_on_exit  # lib.sh: stops the nodes in NODE_PIDFILES, PostgreSQL and Redis on any exit

@@ -5,8 +5,8 @@
 # "N passed, M failed". M counts failed tests plus failed steps (build, a node that never got
 # ready, a runner that crashed, no tests at all), so the exit code is 0 exactly when M is 0.
 #
-# Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:55433,
-# Redis .data/test-redis on 127.0.0.1:56380, e2e nodes on 5091 and 5092, logs in
+# Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
+# Redis .data/test-redis on 127.0.0.1:26380, e2e nodes on 5091 and 5092, logs in
 # .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
 set -uo pipefail
 
@@ -15,8 +15,8 @@ cd "$REPO_ROOT" || exit 1
 # shellcheck source=scripts/lib.sh
 source "$REPO_ROOT/scripts/lib.sh"
 
-PG_TEST_PORT=55433
-REDIS_TEST_PORT=56380
+PG_TEST_PORT=25433
+REDIS_TEST_PORT=26380
 E2E_PORT1=5091
 E2E_PORT2=5092
 E2E_DB=realtime_e2e
