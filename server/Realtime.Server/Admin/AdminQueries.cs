@@ -34,11 +34,11 @@ public sealed class AdminQueries(Db db)
     public async Task<ILookup<string, Affiliation>> AffiliationsAsync(string appId, IReadOnlyList<string> groupIds, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var rows = await c.QueryAsync<Affiliation>(new CommandDefinition("""
+        var rows = await c.QueryAsync<Affiliation>(new CommandDefinition($"""
             SELECT g.group_id, m.user_id, m.role
             FROM groups g JOIN group_members m ON m.gid = g.gid
             WHERE g.app_id = @appId AND g.group_id = ANY(@groupIds) AND g.dissolved_at IS NULL
-            ORDER BY g.group_id, CASE m.role WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END, m.joined_at, m.user_id
+            ORDER BY g.group_id, {GroupRepository.RoleOrder("m.role")}, m.joined_at, m.user_id
             """, new { appId, groupIds = groupIds.ToArray() }, cancellationToken: ct));
         return rows.ToLookup(r => r.GroupId, StringComparer.Ordinal);
     }

@@ -13,9 +13,13 @@ public static class GroupRepository
         last_modified, version, member_count, admin_count, last_seq
         """;
 
-    private const string MemberColumns = """
+    /// <summary>The group_members columns a MemberRow is read from.</summary>
+    public const string MemberColumns = """
         user_id, role, joined_at, join_seq, last_message_at, name_card, muted_until, msg_recv_option, custom
         """;
+
+    /// <summary>Members are listed owner first, then admins, then the rest.</summary>
+    public static string RoleOrder(string column) => $"CASE {column} WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END";
 
     /// <summary>The live group, locked: every invariant spanning its rows is checked under this lock.</summary>
     public static Task<GroupRow?> LockAsync(CommandScope s, string groupId) =>

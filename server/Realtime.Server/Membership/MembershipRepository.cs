@@ -13,10 +13,6 @@ public static class MembershipRepository
         p.expires_at, p.handled_by, p.handled_at, p.reason
         """;
 
-    private const string MemberColumns = """
-        user_id, role, joined_at, join_seq, last_message_at, name_card, muted_until, msg_recv_option, custom
-        """;
-
     public static Task<bool> IsListedAsync(CommandScope s, string list, long gid, string userId) =>
         s.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             $"SELECT EXISTS (SELECT 1 FROM {Table(list)} WHERE gid = @gid AND user_id = @userId)", new { gid, userId }, s.Transaction));
@@ -50,7 +46,7 @@ public static class MembershipRepository
 
     public static async Task<Dictionary<string, MemberRow>> MembersAmongAsync(CommandScope s, long gid, IReadOnlyList<string> userIds) =>
         (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition($"""
-            SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = ANY(@users)
+            SELECT {GroupRepository.MemberColumns} FROM group_members WHERE gid = @gid AND user_id = ANY(@users)
             """, new { gid, users = userIds.ToArray() }, s.Transaction))).ToDictionary(m => m.UserId, StringComparer.Ordinal);
 
     public static async Task<IReadOnlyList<string>> StaffAsync(CommandScope s, long gid) =>
@@ -65,8 +61,8 @@ public static class MembershipRepository
         var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT count(*) FROM group_members WHERE gid = @gid AND (@role::text IS NULL OR role = @role)", args));
         var rows = await c.QueryAsync<MemberRow>(new CommandDefinition($"""
-            SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND (@role::text IS NULL OR role = @role)
-            ORDER BY CASE role WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END, joined_at, user_id
+            SELECT {GroupRepository.MemberColumns} FROM group_members WHERE gid = @gid AND (@role::text IS NULL OR role = @role)
+            ORDER BY {GroupRepository.RoleOrder("role")}, joined_at, user_id
             OFFSET @offset LIMIT @limit
             """, args));
         return new MembersResult(total, rows.Select(m => m.ToInfo(viewerIsAppAdmin || m.UserId == viewer, now)).ToList());
