@@ -2,13 +2,14 @@
 # shellcheck disable=SC2317  # cleanup runs from the EXIT trap
 # Benchmark: starts a private PostgreSQL (127.0.0.1:25434, .data/bench-pg), a private Redis
 # (127.0.0.1:26381, .data/bench-redis) and two Development nodes (127.0.0.1:5180, 5181), runs
-# the commands, fanout and sync scenarios, writes bench/results/<date>.md, copies it to
-# bench/RESULTS.md and stops everything it started (also on Ctrl-C or failure).
+# the commands, fanout, sync and manygroups scenarios, writes bench/results/<date>.md, copies
+# it to bench/RESULTS.md and stops everything it started (also on Ctrl-C or failure).
 #
-#   bench/run.sh [commands] [fanout] [sync]      (default: all three)
+#   bench/run.sh [commands] [fanout] [sync] [manygroups]      (default: all four)
 #
 # Sizes (defaults suit a 2-core machine): BENCH_USERS=20 BENCH_DURATION=20 (commands),
-# BENCH_MEMBERS=1000 BENCH_FANOUT_MESSAGES=200 (fanout), BENCH_SYNC_MESSAGES=5000 (sync).
+# BENCH_MEMBERS=1000 BENCH_FANOUT_MESSAGES=200 (fanout), BENCH_SYNC_MESSAGES=5000 (sync),
+# BENCH_MANY_GROUPS=1000 BENCH_MANY_EVENTS=2 BENCH_MANY_ROUNDS=20 (manygroups).
 # The database is recreated at every run, so runs do not inherit each other's data.
 # Exits non-zero when a scenario fails (lost or out-of-order events, failed commands).
 set -euo pipefail
@@ -19,14 +20,15 @@ cd "$REPO_ROOT"
 source "$REPO_ROOT/scripts/lib.sh"
 
 SCENARIOS=("$@")
-((${#SCENARIOS[@]})) || SCENARIOS=(commands fanout sync)
+((${#SCENARIOS[@]})) || SCENARIOS=(commands fanout sync manygroups)
 for s in "${SCENARIOS[@]}"; do
-  [[ "$s" =~ ^(commands|fanout|sync)$ ]] || { sed -n '3,13s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
+  [[ "$s" =~ ^(commands|fanout|sync|manygroups)$ ]] || { sed -n '3,14s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
 done
 
 USERS="${BENCH_USERS:-20}" DURATION="${BENCH_DURATION:-20}"
 MEMBERS="${BENCH_MEMBERS:-1000}" FANOUT_MESSAGES="${BENCH_FANOUT_MESSAGES:-200}"
 SYNC_MESSAGES="${BENCH_SYNC_MESSAGES:-5000}"
+MANY_GROUPS="${BENCH_MANY_GROUPS:-1000}" MANY_EVENTS="${BENCH_MANY_EVENTS:-2}" MANY_ROUNDS="${BENCH_MANY_ROUNDS:-20}"
 
 DATA="$REPO_ROOT/.data"
 RUN="$DATA/bench-run"
@@ -76,7 +78,8 @@ COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench/resul
        "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- everything on this one machine: 2 nodes (Release, Development environment), PostgreSQL 15 (fsync on)," \
        "Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-), and the bench client (.NET $(dotnet --version)), all over 127.0.0.1"
-  echo "- sizes: commands ${USERS} users × ${DURATION} s; fanout ${MEMBERS} members × ${FANOUT_MESSAGES} messages; sync ${SYNC_MESSAGES} events"
+  echo "- sizes: commands ${USERS} users × ${DURATION} s; fanout ${MEMBERS} members × ${FANOUT_MESSAGES} messages; sync ${SYNC_MESSAGES} events;" \
+       "manygroups ${MANY_GROUPS} groups × ${MANY_EVENTS} events, ${MANY_ROUNDS} rounds"
   echo
 } >"$OUT"
 
@@ -86,6 +89,7 @@ for scenario in "${SCENARIOS[@]}"; do
     commands) args=(--users "$USERS" --duration "$DURATION") ;;
     fanout) args=(--members "$MEMBERS" --messages "$FANOUT_MESSAGES") ;;
     sync) args=(--messages "$SYNC_MESSAGES") ;;
+    manygroups) args=(--groups "$MANY_GROUPS" --events "$MANY_EVENTS" --rounds "$MANY_ROUNDS") ;;
   esac
   log "scenario $scenario ${args[*]}"
   # Each scenario is bounded; timeout is a last resort against a hang.

@@ -1,11 +1,12 @@
 namespace Realtime.Bench;
 
 /// <summary>Command-line options. Every size is capped so a typo cannot run away.</summary>
-public sealed record Options(string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, string App, string Secret)
+public sealed record Options(
+    string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret)
 {
     public const string Usage =
-        "usage: Realtime.Bench <commands|fanout|sync> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
-        "[--users N] [--members M] [--messages K] [--duration S] [--app demo] [--secret S]";
+        "usage: Realtime.Bench <commands|fanout|sync|manygroups> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
+        "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S]";
 
     // The secret of the Development-only `demo` app (README); useless against a production node.
     private const string DemoSecret = "realtime-demo-development-secret-0001";
@@ -46,9 +47,14 @@ public sealed record Options(string Scenario, Uri[] Urls, int Users, int Members
             Members: Int("members", 1000, 5000),
             Messages: Int("messages", scenario == "sync" ? 5000 : 200, 100_000),
             Duration: Int("duration", 20, 600),
+            // A user may be in at most Realtime:JoinedGroupLimit (1000) counted groups.
+            Groups: Int("groups", 1000, 1000),
+            Events: Int("events", 2, 1000),
+            Rounds: Int("rounds", 20, 200),
             App: Get("app", "demo"),
             Secret: Get("secret", DemoSecret));
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}");
+        if ((long)options.Groups * options.Events > 100_000) throw new ArgumentException("--groups × --events must be at most 100000");
         return options;
     }
 }

@@ -1,6 +1,7 @@
 using Realtime.Bench;
 
-// Realtime.Bench <commands|fanout|sync> [--urls u1,u2] [--users N] [--members M] [--messages K] [--duration S]
+// Realtime.Bench <commands|fanout|sync|manygroups> [--urls u1,u2] [--users N] [--members M] [--messages K] [--duration S]
+//   [--groups G] [--events E] [--rounds R]
 //   [--app demo] [--secret ...]. Prints a Markdown section on stdout, progress on stderr.
 // Exit code: 0 = ok, 1 = lost / out-of-order events or failed commands, 2 = bad arguments.
 try
@@ -12,6 +13,7 @@ try
         "commands" => await CommandsScenario.RunAsync(bench),
         "fanout" => await FanoutScenario.RunAsync(bench),
         "sync" => await SyncScenario.RunAsync(bench),
+        "manygroups" => await ManyGroupsScenario.RunAsync(bench),
         _ => throw new ArgumentException($"unknown scenario '{options.Scenario}'"),
     };
     return ok ? 0 : 1;
