@@ -25,16 +25,7 @@ public static class MemberEndpoints
         var pageSize = AdminHttp.QueryInt(request, "pagesize", MembersPageMax, 1, MembersPageMax);
         var pageNum = AdminHttp.QueryInt(request, "pagenum", 1, 1, int.MaxValue / MembersPageMax);
         var actor = Actor.AppAdmin(appId);
-        // REST pages reach 1000 and the shared read stops at 500: ask in slices, same order, same rules.
-        var page = new List<MemberInfo>();
-        var offset = (pageNum - 1) * pageSize;
-        while (page.Count < pageSize)
-        {
-            var slice = Math.Min(pageSize - page.Count, MembershipCommands.MembersPageMax);
-            var result = await members.GetMembersAsync(actor, new GetMembersRequest(id, offset + page.Count, slice), ct);
-            page.AddRange(result.Members);
-            if (result.Members.Count < slice) break;
-        }
+        var page = (await members.GetMembersAsync(actor, new GetMembersRequest(id, (pageNum - 1) * pageSize, pageSize), ct, MembersPageMax)).Members;
         return AdminReply.Page(page.Select(m => new Dictionary<string, string> { [m.Role.ToString().ToLowerInvariant()] = m.UserId }).ToList());
     }
 

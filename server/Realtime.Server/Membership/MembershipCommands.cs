@@ -232,13 +232,14 @@ public sealed class MembershipCommands(
         }, ct);
     }
 
-    public async Task<MembersResult> GetMembersAsync(Actor actor, GetMembersRequest r, CancellationToken ct = default)
+    /// <param name="maxLimit">The page size limit of the caller's API: the hub's (500) unless REST asks for its own (1000).</param>
+    public async Task<MembersResult> GetMembersAsync(Actor actor, GetMembersRequest r, CancellationToken ct = default, int maxLimit = MembersPageMax)
     {
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
         await using var c = await db.OpenAsync(ct);
         var (g, me) = await Access.ReadAsync(c, actor, groupId);
-        var (offset, limit) = Validate.Page(r.Offset, r.Limit, MembersPageDefault, MembersPageMax);
+        var (offset, limit) = Validate.Page(r.Offset, r.Limit, MembersPageDefault, maxLimit);
         return await MembershipRepository.PageAsync(c, g.Gid, r.Role, offset, limit, actor.UserId, actor.IsAppAdmin, clock.GetUtcNow().UtcDateTime);
     }
 
