@@ -27,7 +27,6 @@ RUN="$DATA/test-run"
 TESTS_PASSED=0
 TESTS_FAILED=0
 STEPS_FAILED=()
-E2E_NODES_STARTED=0
 
 step_failed() {
   STEPS_FAILED+=("$1")
@@ -37,12 +36,7 @@ step_failed() {
 on_exit() {
   local rc=$?
   trap - EXIT INT TERM
-  if ((E2E_NODES_STARTED)); then
-    node_stop "$RUN/e2e-node-1.pid"
-    node_stop "$RUN/e2e-node-2.pid"
-  fi
-  pg_stop
-  redis_stop
+  _stop_all  # lib.sh: the nodes in NODE_PIDFILES, PostgreSQL, Redis
   # An abort (a die in the bootstrap, a signal) is a failure even when no step recorded one.
   if ((rc != 0 && ${#STEPS_FAILED[@]} == 0 && TESTS_FAILED == 0)); then
     STEPS_FAILED+=("aborted (exit $rc)")
@@ -168,7 +162,7 @@ run_e2e() {
     "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=$E2E_DB"
     "ConnectionStrings__Redis=127.0.0.1:$REDIS_TEST_PORT"
   )
-  E2E_NODES_STARTED=1
+  NODE_PIDFILES+=("$RUN/e2e-node-1.pid" "$RUN/e2e-node-2.pid")
   # One after the other: the second node finds the migrations applied.
   log "starting e2e nodes on $E2E_PORT1 and $E2E_PORT2 (logs in $LOGS)"
   node_start "$RUN/e2e-node-1.pid" "$LOGS/e2e-node-1.log" "$E2E_PORT1" e2e-node-1 "${env[@]}"
@@ -206,7 +200,6 @@ run_e2e() {
 
   node_stop "$RUN/e2e-node-1.pid"
   node_stop "$RUN/e2e-node-2.pid"
-  E2E_NODES_STARTED=0
 }
 
 if ((BUILD_OK)); then
