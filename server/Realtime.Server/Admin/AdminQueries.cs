@@ -1,6 +1,8 @@
 using Dapper;
+using Realtime.Server.Commands;
 using Realtime.Server.Data;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Admin;
 
@@ -27,7 +29,7 @@ public sealed class AdminQueries(Db db)
     public async Task<GroupType?> GroupTypeAsync(string appId, string groupId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return (await GroupRepository.FindAsync(c, appId, groupId))?.Type;
+        return (await GroupRepository.FindAsync(c, appId, groupId, ct))?.Type;
     }
 
     /// <summary>Members of live groups with their roles: owner first, then admins, then members by joining time.</summary>
@@ -38,7 +40,7 @@ public sealed class AdminQueries(Db db)
             SELECT g.group_id, m.user_id, m.role
             FROM groups g JOIN group_members m ON m.gid = g.gid
             WHERE g.app_id = @appId AND g.group_id = ANY(@groupIds) AND g.dissolved_at IS NULL
-            ORDER BY g.group_id, {GroupRepository.RoleOrder("m.role")}, m.joined_at, m.user_id
+            ORDER BY g.group_id, {MemberRepository.RoleOrder("m.role")}, m.joined_at, m.user_id
             """, new { appId, groupIds = groupIds.ToArray() }, cancellationToken: ct));
         return rows.ToLookup(r => r.GroupId, StringComparer.Ordinal);
     }

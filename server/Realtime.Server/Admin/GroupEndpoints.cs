@@ -1,3 +1,4 @@
+using Realtime.Server.Commands;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
 

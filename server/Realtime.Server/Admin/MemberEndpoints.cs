@@ -1,10 +1,11 @@
+using Realtime.Server.Commands;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
 using Realtime.Server.Membership;
 
 namespace Realtime.Server.Admin;
 
-/// <summary>The member routes of SPEC §6, each a call of MembershipCommands as the app admin.</summary>
+/// <summary>The member routes of SPEC §6, each a call of the membership commands as the app admin.</summary>
 public static class MemberEndpoints
 {
     public const int MembersPageMax = 1000;
@@ -20,7 +21,7 @@ public static class MemberEndpoints
         app.MapDelete("/chatgroups/{id}/mute/{users}", UnmuteAsync).Named("UnmuteChatGroupMembers");
     }
 
-    private static async Task<AdminReply> MembersAsync(string appId, string id, HttpRequest request, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> MembersAsync(string appId, string id, HttpRequest request, MemberCommands members, CancellationToken ct)
     {
         var pageSize = AdminHttp.QueryInt(request, "pagesize", MembersPageMax, 1, MembersPageMax);
         var pageNum = AdminHttp.QueryInt(request, "pagenum", 1, 1, int.MaxValue / MembersPageMax);
@@ -29,10 +30,10 @@ public static class MemberEndpoints
         return AdminReply.Page(page.Select(m => new Dictionary<string, string> { [m.Role.ToString().ToLowerInvariant()] = m.UserId }).ToList());
     }
 
-    private static async Task<AdminReply> AddAsync(string appId, string id, HttpRequest request, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> AddAsync(string appId, string id, HttpRequest request, JoinCommands joins, CancellationToken ct)
     {
         var body = await AdminHttp.BodyAsync<AddMembersBody>(request);
-        var results = await members.InviteAsync(Actor.AppAdmin(appId), new InviteMembersRequest(id, body.Usernames), body.Silent ?? false, ct);
+        var results = await joins.InviteAsync(Actor.AppAdmin(appId), new InviteMembersRequest(id, body.Usernames), body.Silent ?? false, ct);
         return new AdminReply(new
         {
             groupid = id,
@@ -42,7 +43,7 @@ public static class MemberEndpoints
         });
     }
 
-    private static async Task<AdminReply> RemoveAsync(string appId, string id, string users, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> RemoveAsync(string appId, string id, string users, MemberCommands members, CancellationToken ct)
     {
         var userIds = AdminHttp.List(users);
         await members.RemoveAsync(Actor.AppAdmin(appId), new RemoveMembersRequest(id, userIds), ct);
@@ -50,7 +51,7 @@ public static class MemberEndpoints
             .Select(u => new { result = true, action = "remove_member", user = u, groupid = id }).ToList());
     }
 
-    private static async Task<AdminReply> SetAdminAsync(string appId, string id, HttpRequest request, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> SetAdminAsync(string appId, string id, HttpRequest request, MemberCommands members, CancellationToken ct)
     {
         var body = await AdminHttp.BodyAsync<SetAdminBody>(request);
         var user = Validate.UserId(body.NewAdmin, "newadmin");
@@ -58,14 +59,14 @@ public static class MemberEndpoints
         return new AdminReply(new { result = "success", newadmin = user });
     }
 
-    private static async Task<AdminReply> UnsetAdminAsync(string appId, string id, string user, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> UnsetAdminAsync(string appId, string id, string user, MemberCommands members, CancellationToken ct)
     {
         Validate.UserId(user, "user");
         await members.UpdateMemberAsync(Actor.AppAdmin(appId), new UpdateMemberRequest(id, user, Role: MemberRole.Member), ct);
         return new AdminReply(new { result = "success", oldadmin = user });
     }
 
-    private static async Task<AdminReply> MuteAsync(string appId, string id, HttpRequest request, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> MuteAsync(string appId, string id, HttpRequest request, MemberCommands members, CancellationToken ct)
     {
         var body = await AdminHttp.BodyAsync<MuteBody>(request);
         var users = Validate.UserIds(body.Usernames, "usernames");
@@ -81,7 +82,7 @@ public static class MemberEndpoints
         }));
     }
 
-    private static async Task<AdminReply> UnmuteAsync(string appId, string id, string users, MembershipCommands members, CancellationToken ct)
+    private static async Task<AdminReply> UnmuteAsync(string appId, string id, string users, MemberCommands members, CancellationToken ct)
     {
         var userIds = Validate.UserIds(AdminHttp.List(users), "users");
         return new AdminReply(await PerUserAsync(userIds, async u =>

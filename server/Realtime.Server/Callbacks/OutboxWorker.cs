@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
 using Realtime.Server.Data;
-using Realtime.Server.Delivery;
 using Realtime.Server.Operations;
 
 namespace Realtime.Server.Callbacks;
@@ -43,10 +42,6 @@ public sealed partial class OutboxWorker(
     IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
 {
     private const int BatchSize = 32;
-
-    /// <summary>The kinds of push rows, and of the bodies sent to the app's push gateway.</summary>
-    public const string SystemMessagePush = "SystemMessage";
-    public const string GroupMessagePush = "GroupMessage";
 
     private OutboxOptions O => options.Value;
 
@@ -137,39 +132,22 @@ public sealed partial class OutboxWorker(
         body["kind"] = kind;
         switch (kind)
         {
-            case GroupMessagePush:
+            case OfflinePush.GroupMessageKind:
                 var message = payload.GetProperty("message");
-                var users = await OfflineRecipientsAsync(row.AppId, payload.GetProperty("gid").GetInt64(), message, ct);
+                List<string> users;
+                await using (var c = await db.OpenAsync(ct))
+                    users = [.. await OfflinePush.GroupMessageRecipientsAsync(c, row.AppId, payload.GetProperty("gid").GetInt64(), message, clock.GetUtcNow().UtcDateTime, ct)];
                 if (users.Count == 0) return (null, null);
                 body["users"] = users;
                 body["message"] = message;
                 break;
-            case SystemMessagePush:
+            case OfflinePush.SystemMessageKind:
                 body["items"] = payload.GetProperty("items");
                 break;
             default:
                 throw new InvalidOperationException($"unknown push kind '{kind}'");
         }
         return (app.PushUrl, JsonSerializer.Serialize(body, RealtimeJson.Options));
-    }
-
-    /// <summary>Members who were in the group at the message, want notifications, and have no terminal online.</summary>
-    private async Task<IReadOnlyList<string>> OfflineRecipientsAsync(string appId, long gid, JsonElement message, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        return (await c.QueryAsync<string>(new CommandDefinition($"""
-            SELECT m.user_id FROM group_members m
-            WHERE m.gid = @gid AND m.join_seq < @seq AND m.msg_recv_option = 'ReceiveAndNotify' AND m.user_id <> @sender
-              AND NOT {string.Format(Presence.OnlineCondition, "m.user_id")}
-            ORDER BY m.user_id
-            """, new
-        {
-            AppId = appId,
-            gid,
-            seq = message.GetProperty("seq").GetInt64(),
-            sender = message.TryGetProperty("actor", out var a) ? a.GetString() ?? "" : "",
-            alive = Presence.AliveSince(clock.GetUtcNow().UtcDateTime),
-        }, cancellationToken: ct))).ToList();
     }
 
     private sealed class Row

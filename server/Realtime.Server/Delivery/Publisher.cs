@@ -68,7 +68,7 @@ public sealed partial class Publisher(
                 Effect.Attach a => userGroups.AddUserToGroupAsync(SignalRNames.User(appId, a.UserId), SignalRNames.Group(appId, a.Gid)),
                 Effect.Detach d => userGroups.RemoveUserFromGroupAsync(SignalRNames.User(appId, d.UserId), SignalRNames.Group(appId, d.Gid)),
                 Effect.PushGroupEvent e => hub.Clients.Group(SignalRNames.Group(appId, e.Gid)).GroupEvent(e.Event),
-                Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.Message.UserId)).SystemMessage(m.Message.Written!),
+                Effect.PushSystemMessage m => hub.Clients.User(SignalRNames.User(appId, m.UserId)).SystemMessage(m.Message),
                 _ => Task.CompletedTask,
             });
             if (effect is Effect.PushGroupEvent or Effect.PushSystemMessage)
@@ -84,7 +84,7 @@ public sealed partial class Publisher(
     {
         Effect.Attach a => a.UserId,
         Effect.Detach d => d.UserId,
-        Effect.PushSystemMessage m => m.Message.UserId,
+        Effect.PushSystemMessage m => m.UserId,
         _ => "",
     };
 

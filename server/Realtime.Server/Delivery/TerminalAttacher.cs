@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Auth;
 using Realtime.Server.Data;
-using Realtime.Server.Groups;
+using Realtime.Server.Membership;
 using Realtime.Server.Hubs;
 
 namespace Realtime.Server.Delivery;
@@ -38,16 +38,19 @@ public sealed partial class TerminalAttacher : BackgroundService
     {
         // The connection is already known to the lifetime manager under its user, so a
         // membership change applied from now on reaches it by the user-wide attach/detach.
-        // A change committed before is in this read; a removal racing between this read and
-        // our attach is caught by the second read below.
+        // One applied before (while this connection was not yet known) belongs to a command
+        // that may not have committed: ReadAsync waits for it (see there), so it is in the read.
         var groups = await ReadAsync(caller, ct);
         // In parallel: each first member of a group on this node waits for a SUBSCRIBE round trip.
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
             async (gid, token) => await _hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gid), token));
 
+        // A removal applied between the read and our attach was undone by the attach: read again.
         var now = (await ReadAsync(caller, ct)).ToHashSet();
         foreach (var gone in groups.Where(g => !now.Contains(g)))
             await _hub.Groups.RemoveFromGroupAsync(connectionId, SignalRNames.Group(caller.AppId, gone), ct);
+        foreach (var added in now.Except(groups))
+            await _hub.Groups.AddToGroupAsync(connectionId, SignalRNames.Group(caller.AppId, added), ct);
     }
 
     /// <summary>Makes every local terminal's groups match the database: drops stale ones, adds missing ones.</summary>
@@ -87,10 +90,20 @@ public sealed partial class TerminalAttacher : BackgroundService
         }
     }
 
+    /// <summary>
+    /// The user's groups once no command that changes their membership is in flight. Every such
+    /// command writes the user a system message, which locks the user's row until it commits,
+    /// and applies its attach/detach before committing; waiting for that lock here (FOR SHARE)
+    /// means a change whose attach/detach missed this terminal is committed, hence in the read.
+    /// </summary>
     private async Task<IReadOnlyList<long>> ReadAsync(Caller caller, CancellationToken ct)
     {
         await using var connection = await _db.OpenAsync(ct);
-        return await GroupRepository.GidsOfAsync(connection, caller.AppId, caller.UserId);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await MemberRepository.WaitForMembershipChangesAsync(connection, tx, caller.AppId, caller.UserId, ct);
+        var gids = await MemberRepository.GidsOfAsync(connection, caller.AppId, caller.UserId, ct);
+        await tx.CommitAsync(ct);
+        return gids;
     }
 
     [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Reconciled live group channels: {Count} stale attachments dropped")]

@@ -1,6 +1,7 @@
 using Npgsql;
-using Realtime.Server.Delivery;
+using Realtime.Server.Commands;
 using Realtime.Server.Errors;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Groups;
 
@@ -11,16 +12,16 @@ public static class Access
     public static async Task<(GroupRow Group, MemberRow? Me)> LockAsync(CommandScope s, string groupId)
     {
         var g = RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, s.Actor.UserId);
+        var me = await MemberRepository.FindAsync(s, g.Gid, s.Actor.UserId);
         RequireMember(g, me, s.Actor);
         return (g, me);
     }
 
     /// <summary>For a read: the group exists and the caller may read it (disabled groups still serve reads).</summary>
-    public static async Task<(GroupRow Group, MemberRow? Me)> ReadAsync(NpgsqlConnection c, Actor actor, string groupId)
+    public static async Task<(GroupRow Group, MemberRow? Me)> ReadAsync(NpgsqlConnection c, Actor actor, string groupId, CancellationToken ct)
     {
-        var g = RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId), groupId);
-        var me = await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId);
+        var g = RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId, ct), groupId);
+        var me = await MemberRepository.FindAsync(c, g.Gid, actor.UserId, ct);
         RequireMember(g, me, actor, isRead: true);
         return (g, me);
     }

@@ -1,17 +1,15 @@
-using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
 using Realtime.Server.Callbacks;
+using Realtime.Server.Commands;
 using Realtime.Server.Data;
-using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Groups;
 
 /// <summary>The group lifecycle of SPEC §2–§5: create, read, search, edit, transfer, dissolve.</summary>
-public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps, BeforeCallbacks callbacks, IOptions<RealtimeOptions> options)
+public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps, BeforeCallbacks callbacks, MembershipChanges membership)
 {
-    private int JoinedGroupLimit => options.Value.JoinedGroupLimit;
-
     public async Task<GroupInfo> CreateAsync(Actor actor, CreateGroupRequest r, string ownerId, CancellationToken ct = default)
     {
         var type = r.Type ?? throw RealtimeException.Invalid("type", "is required");
@@ -52,7 +50,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         Task Before(CancellationToken token) => callbacks.CheckAsync(actor.AppId, CallbackCommand.BeforeCreateGroup, new()
         {
             ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId, ["Type"] = type.ToString(),
-            ["Name"] = group.Name, ["GroupId"] = r.GroupId, ["MemberList"] = MemberList(members),
+            ["Name"] = group.Name, ["GroupId"] = r.GroupId, ["MemberList"] = CallbackCommand.MemberList(members),
         }, token);
 
         return await runner.RunAsync(actor, "CreateGroup", requestId, async s =>
@@ -63,32 +61,14 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             group.Gid = await GroupRepository.InsertAsync(s, group)
                 ?? throw new RealtimeException(ErrorCode.GroupIdTaken, $"group id {group.GroupId} is taken");
 
-            var everyone = members.Prepend(ownerId).ToList();
-            var joined = await GroupRepository.LockUsersAsync(s, everyone);
-            if (rules.CountsTowardJoinedLimit)
-            {
-                if (everyone.FirstOrDefault(u => joined[u] >= JoinedGroupLimit) is { } full)
-                    throw new RealtimeException(ErrorCode.JoinedGroupLimit, $"user {full} is already in {JoinedGroupLimit} groups");
-                await GroupRepository.AdjustJoinedCountAsync(s, everyone, +1);
-            }
-
-            await GroupRepository.AddMembersAsync(s, group,
-                members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
-            s.Attach(ownerId, group);
-            s.SystemMessage(ownerId, "GroupCreated", group.GroupId, new { type = group.Type, name = group.Name, joinSeq = 0L });
-            if (members.Count > 0)
-            {
-                foreach (var m in members) s.Attach(m, group);
-                await s.AppendGroupEventAsync(group, "MembersJoined", new { userIds = members, inviter = ownerId });
-                foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId });
-            }
+            await membership.FoundAsync(s, group, ownerId, members);
             // Last, so the app's quota row (which every create of the app waits for) is held only
             // until commit; the users' rows were locked before it, as in every command.
             s.LastBeforeCommit(() => Quota.ConsumeAsync(s, app));
             s.AfterCallback(CallbackCommand.AfterCreateGroup, new()
             {
                 ["GroupId"] = group.GroupId, ["Operator_Account"] = actor.IdempotencyOwner, ["Owner_Account"] = ownerId,
-                ["Type"] = group.Type.ToString(), ["Name"] = group.Name, ["MemberList"] = MemberList(members),
+                ["Type"] = group.Type.ToString(), ["Name"] = group.Name, ["MemberList"] = CallbackCommand.MemberList(members),
             });
             return group.ToInfo();
         }, ct, Before);
@@ -100,8 +80,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         foreach (var id in groupIds) Validate.GroupId(id, "groupIds");
 
         await using var c = await db.OpenAsync(ct);
-        var found = (await GroupRepository.FindManyAsync(c, actor.AppId, groupIds)).ToDictionary(g => g.GroupId, StringComparer.Ordinal);
-        var mine = actor.IsAppAdmin ? [] : await GroupRepository.MembershipsAsync(c, found.Values.Select(g => g.Gid).ToList(), actor.RequireUser());
+        var found = (await GroupRepository.FindManyAsync(c, actor.AppId, groupIds, ct)).ToDictionary(g => g.GroupId, StringComparer.Ordinal);
+        var mine = actor.IsAppAdmin ? [] : await MemberRepository.MembershipsAsync(c, found.Values.Select(g => g.Gid).ToList(), actor.RequireUser(), ct);
 
         var groups = new List<GroupInfo>();
         var failed = new List<FailedGroup>();
@@ -121,8 +101,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
     {
         Validate.GroupId(groupId);
         await using var c = await db.OpenAsync(ct);
-        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId!), groupId!);
-        if (!g.Rules.SearchableByNonMembers && !actor.IsAppAdmin && await GroupRepository.MemberAsync(c, null, g.Gid, actor.UserId) is null)
+        var g = Access.RequireGroup(await GroupRepository.FindAsync(c, actor.AppId, groupId!, ct), groupId!);
+        if (!g.Rules.SearchableByNonMembers && !actor.IsAppAdmin && await MemberRepository.FindAsync(c, g.Gid, actor.UserId, ct) is null)
             throw new RealtimeException(ErrorCode.GroupNotFound, $"group {groupId} does not exist");
         return g.ToPublic();
     }
@@ -188,23 +168,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             var (g, me) = await Access.LockAsync(s, groupId!);
             Access.RequireAllowed(g.Rules.Dissolve, me, actor, $"dissolve a {g.Type} group");
 
-            var members = await GroupRepository.MemberIdsAsync(s, g.Gid);
-            await GroupRepository.LockUsersAsync(s, members);
-            if (g.Rules.CountsTowardJoinedLimit) await GroupRepository.AdjustJoinedCountAsync(s, members, -1);
+            await membership.LeaveAsync(s, g, await MemberRepository.AllAsync(s, g.Gid), Departure.Dissolved);
             await Quota.ReleaseAsync(s);
-
-            var evt = await s.AppendGroupEventAsync(g, "GroupDissolved", new { });
-            await GroupRepository.RemoveMembersAsync(s, g, members, evt.Seq);
-            await GroupRepository.MarkDissolvedAsync(s, g);
-            // No per-member detach: the group's live channel (named by its internal id) carries
-            // nothing after this final event; the idle attachments go when the terminals
-            // disconnect, or earlier (with Redis) when reconciliation drops them.
-            foreach (var m in members) s.SystemMessage(m, "GroupDissolved", g.GroupId, new { });
-            s.AfterCallback(CallbackCommand.AfterGroupDestroyed, new()
-            {
-                ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Owner_Account"] = g.OwnerId,
-                ["Operator_Account"] = actor.IdempotencyOwner, ["MemberList"] = MemberList(members),
-            });
             return true;
         }, ct);
     }
@@ -218,13 +183,13 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             Access.RequireAllowed(Allowed.Owner, me, actor, "transfer ownership");
             Validate.UserId(newOwnerId, "newOwnerId");
             if (newOwnerId == g.OwnerId) throw RealtimeException.Invalid("newOwnerId", "is already the owner");
-            var target = await GroupRepository.MemberAsync(s.Connection, s.Transaction, g.Gid, newOwnerId)
+            var target = await MemberRepository.FindAsync(s, g.Gid, newOwnerId)
                 ?? throw new RealtimeException(ErrorCode.NotMember, $"{newOwnerId} is not a member of group {g.GroupId}");
 
             var oldOwner = g.OwnerId;
             if (target.Role == MemberRole.Admin) g.AdminCount--;
-            await GroupRepository.SetRoleAsync(s, g.Gid, oldOwner, MemberRole.Member);
-            await GroupRepository.SetRoleAsync(s, g.Gid, newOwnerId!, MemberRole.Owner);
+            await MemberRepository.SetRoleAsync(s, g.Gid, oldOwner, MemberRole.Member);
+            await MemberRepository.SetRoleAsync(s, g.Gid, newOwnerId!, MemberRole.Owner);
             g.OwnerId = newOwnerId!;
             g.Version++;
             g.LastModified = s.Now;
@@ -249,19 +214,16 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             g.Version++;
             g.LastModified = s.Now;
             await GroupRepository.SaveAsync(s, g);
-            foreach (var m in await GroupRepository.MemberIdsAsync(s, g.Gid))
+            foreach (var m in await MemberRepository.IdsAsync(s, g.Gid))
                 s.SystemMessage(m, disabled ? "GroupDisabled" : "GroupEnabled", g.GroupId, new { });
             return g.ToInfo();
         }, ct);
     }
 
-    /// <summary>Members as callbacks list them (Tencent's shape).</summary>
-    public static object MemberList(IEnumerable<string> users) => users.Select(u => new { Member_Account = u }).ToList();
-
     public async Task<JoinedGroupsResult> JoinedAsync(string appId, string userId, int? offset, int? limit, CancellationToken ct = default)
     {
         var (o, l) = Validate.Page(offset, limit, defaultLimit: 1000, maxLimit: 1000);
         await using var c = await db.OpenAsync(ct);
-        return await GroupRepository.JoinedAsync(c, appId, userId, o, l);
+        return await MemberRepository.JoinedAsync(c, appId, userId, o, l, ct);
     }
 }

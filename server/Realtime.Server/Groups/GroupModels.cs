@@ -79,7 +79,7 @@ public sealed record JoinedGroup(
 public sealed record JoinedGroupsResult(int Total, IReadOnlyList<JoinedGroup> Groups);
 
 /// <summary>A groups row as commands read it (under its lock).</summary>
-public sealed class GroupRow
+public sealed class GroupRow : Commands.IGroupLog
 {
     public long Gid { get; set; }
     public string AppId { get; init; } = "";

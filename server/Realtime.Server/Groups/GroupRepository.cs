@@ -1,10 +1,10 @@
 using Dapper;
 using Npgsql;
-using Realtime.Server.Delivery;
+using Realtime.Server.Commands;
 
 namespace Realtime.Server.Groups;
 
-/// <summary>The SQL of groups and their members. Every method runs inside the command's transaction.</summary>
+/// <summary>The SQL of the groups table. Commands pass their scope; reads a connection and a token.</summary>
 public static class GroupRepository
 {
     private const string GroupColumns = """
@@ -12,14 +12,6 @@ public static class GroupRepository
         apply_join_option, invite_option, invite_needs_confirm, mute_all, disabled, custom, created_at,
         last_modified, version, member_count, admin_count, last_seq
         """;
-
-    /// <summary>The group_members columns a MemberRow is read from.</summary>
-    public const string MemberColumns = """
-        user_id, role, joined_at, join_seq, last_message_at, name_card, muted_until, msg_recv_option, custom
-        """;
-
-    /// <summary>Members are listed owner first, then admins, then the rest.</summary>
-    public static string RoleOrder(string column) => $"CASE {column} WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END";
 
     /// <summary>The live group, locked: every invariant spanning its rows is checked under this lock.</summary>
     public static Task<GroupRow?> LockAsync(CommandScope s, string groupId) =>
@@ -37,32 +29,15 @@ public static class GroupRepository
             FOR UPDATE
             """, new { s.AppId, gid }, s.Transaction));
 
-    public static Task<GroupRow?> FindAsync(NpgsqlConnection c, string appId, string groupId) =>
+    public static Task<GroupRow?> FindAsync(NpgsqlConnection c, string appId, string groupId, CancellationToken ct) =>
         c.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups WHERE app_id = @appId AND group_id = @groupId AND dissolved_at IS NULL
-            """, new { appId, groupId }));
+            """, new { appId, groupId }, cancellationToken: ct));
 
-    public static async Task<IReadOnlyList<GroupRow>> FindManyAsync(NpgsqlConnection c, string appId, IReadOnlyList<string> groupIds) =>
+    public static async Task<IReadOnlyList<GroupRow>> FindManyAsync(NpgsqlConnection c, string appId, IReadOnlyList<string> groupIds, CancellationToken ct) =>
         (await c.QueryAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups WHERE app_id = @appId AND group_id = ANY(@groupIds) AND dissolved_at IS NULL
-            """, new { appId, groupIds = groupIds.ToArray() }))).ToList();
-
-    public static Task<MemberRow?> MemberAsync(NpgsqlConnection c, NpgsqlTransaction? tx, long gid, string? userId) =>
-        userId is null
-            ? Task.FromResult<MemberRow?>(null)
-            : c.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition($"""
-                SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = @userId
-                """, new { gid, userId }, tx));
-
-    /// <summary>Which of these groups (by gid) the user is a member of.</summary>
-    public static async Task<HashSet<long>> MembershipsAsync(NpgsqlConnection c, IReadOnlyList<long> gids, string userId) =>
-        (await c.QueryAsync<long>(new CommandDefinition(
-            "SELECT gid FROM group_members WHERE gid = ANY(@gids) AND user_id = @userId",
-            new { gids = gids.ToArray(), userId }))).ToHashSet();
-
-    public static async Task<IReadOnlyList<string>> MemberIdsAsync(CommandScope s, long gid) =>
-        (await s.Connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT user_id FROM group_members WHERE gid = @gid ORDER BY user_id", new { gid }, s.Transaction))).ToList();
+            """, new { appId, groupIds = groupIds.ToArray() }, cancellationToken: ct))).ToList();
 
     /// <summary>Inserts the group unless its id is live already (then null: GroupIdTaken).</summary>
     public static Task<long?> InsertAsync(CommandScope s, GroupRow g) =>
@@ -98,92 +73,10 @@ public static class GroupRepository
             g.MuteAll, g.Disabled, g.Custom, g.LastModified, g.Version, g.MemberCount, g.AdminCount,
         }, s.Transaction));
 
-    /// <summary>
-    /// Locks the users' rows (created when missing) in id order and answers their joined-group
-    /// counts. Taken before a command adds memberships, so JoinedGroupLimit holds under races.
-    /// </summary>
-    public static async Task<Dictionary<string, int>> LockUsersAsync(CommandScope s, IReadOnlyCollection<string> userIds)
-    {
-        var users = userIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var rows = await s.Connection.QueryAsync<(string UserId, int JoinedCount)>(new CommandDefinition("""
-            INSERT INTO users (app_id, user_id) SELECT @AppId, u FROM unnest(@users) AS u ORDER BY u
-            ON CONFLICT (app_id, user_id) DO UPDATE SET joined_count = users.joined_count
-            RETURNING user_id, joined_count
-            """, new { s.AppId, users }, s.Transaction));
-        return rows.ToDictionary(r => r.UserId, r => r.JoinedCount, StringComparer.Ordinal);
-    }
-
-    public static Task AdjustJoinedCountAsync(CommandScope s, IReadOnlyCollection<string> userIds, int delta) =>
-        userIds.Count == 0
-            ? Task.CompletedTask
-            : s.Connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE users SET joined_count = joined_count + @delta WHERE app_id = @AppId AND user_id = ANY(@users)
-                """, new { s.AppId, users = userIds.ToArray(), delta }, s.Transaction));
-
-    /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
-    public static Task AddMembersAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT @Gid, @AppId, u, r, @Now, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
-            INSERT INTO member_windows (gid, app_id, user_id, from_seq)
-            SELECT @Gid, @AppId, u, @LastSeq FROM unnest(@users) AS u
-            ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
-            """, new
-        {
-            g.Gid, s.AppId, s.Now, g.LastSeq,
-            users = members.Select(m => m.UserId).ToArray(),
-            roles = members.Select(m => m.Role.ToString()).ToArray(),
-        }, s.Transaction));
-
-    /// <summary>Removes members and closes their log windows at the removing event's seq.</summary>
-    public static Task RemoveMembersAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
-            DELETE FROM group_members WHERE gid = @Gid AND user_id = ANY(@users);
-            UPDATE member_windows SET to_seq = @removedAtSeq WHERE gid = @Gid AND user_id = ANY(@users) AND to_seq IS NULL;
-            """, new { g.Gid, users = userIds.ToArray(), removedAtSeq }, s.Transaction));
-
-    public static Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role) =>
-        s.Connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE group_members SET role = @role WHERE gid = @gid AND user_id = @userId",
-            new { gid, userId, role = role.ToString() }, s.Transaction));
-
+    /// <summary>The group is gone (its id free again); open pending items with it.</summary>
     public static Task MarkDissolvedAsync(CommandScope s, GroupRow g) =>
         s.Connection.ExecuteAsync(new CommandDefinition("""
             UPDATE groups SET dissolved_at = @Now, member_count = 0, admin_count = 0 WHERE gid = @Gid;
             UPDATE pending_items SET status = 'Canceled', handled_at = @Now WHERE gid = @Gid AND status = 'Pending';
             """, new { g.Gid, s.Now }, s.Transaction));
-
-    public static async Task<JoinedGroupsResult> JoinedAsync(NpgsqlConnection c, string appId, string userId, int offset, int limit)
-    {
-        var args = new { appId, userId, offset, limit };
-        var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT count(*) FROM group_members WHERE app_id = @appId AND user_id = @userId", args));
-        var rows = await c.QueryAsync<JoinedRow>(new CommandDefinition("""
-            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option
-            FROM group_members m JOIN groups g ON g.gid = m.gid
-            WHERE m.app_id = @appId AND m.user_id = @userId
-            ORDER BY m.joined_at, g.group_id
-            OFFSET @offset LIMIT @limit
-            """, args));
-        return new JoinedGroupsResult(total, rows.Select(r => new JoinedGroup(
-            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption)).ToList());
-    }
-
-    private sealed class JoinedRow
-    {
-        public string GroupId { get; init; } = "";
-        public GroupType Type { get; init; }
-        public string Name { get; init; } = "";
-        public string FaceUrl { get; init; } = "";
-        public MemberRole Role { get; init; }
-        public int MemberCount { get; init; }
-        public long LastSeq { get; init; }
-        public DateTime JoinedAt { get; init; }
-        public MsgRecvOption MsgRecvOption { get; init; }
-    }
-
-    /// <summary>The groups (internal ids) whose live channels a user's terminals belong to.</summary>
-    public static async Task<IReadOnlyList<long>> GidsOfAsync(NpgsqlConnection c, string appId, string userId) =>
-        (await c.QueryAsync<long>(new CommandDefinition(
-            "SELECT gid FROM group_members WHERE app_id = @appId AND user_id = @userId", new { appId, userId }))).ToList();
 }

@@ -1,6 +1,6 @@
 using Dapper;
 using Realtime.Server.Apps;
-using Realtime.Server.Delivery;
+using Realtime.Server.Commands;
 using Realtime.Server.Errors;
 
 namespace Realtime.Server.Groups;

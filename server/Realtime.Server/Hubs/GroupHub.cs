@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Server.Auth;
+using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
 using Realtime.Server.Membership;
@@ -14,15 +15,19 @@ namespace Realtime.Server.Hubs;
 /// </summary>
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
 public sealed partial class GroupHub(
-    GroupCommands groups, MembershipCommands membership, MessageCommands messages, SyncService sync, TerminalAttacher attacher,
-    LocalTerminals terminals, Presence presence) : Hub<IGroupClient>
+    GroupCommands groups, JoinCommands joins, MemberCommands members, UserListCommands lists, MessageCommands messages,
+    SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
 
     private GroupCommands GroupCommands { get; } = groups;
 
-    private MembershipCommands Membership { get; } = membership;
+    private JoinCommands Joins { get; } = joins;
+
+    private MemberCommands Members { get; } = members;
+
+    private UserListCommands Lists { get; } = lists;
 
     private MessageCommands Messages { get; } = messages;
 

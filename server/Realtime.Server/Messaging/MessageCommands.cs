@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Realtime.Server.Callbacks;
+using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
@@ -30,7 +31,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
         {
             var (g, me) = await Access.LockAsync(s, groupId);
             if (g.Rules.OnlyOwnerAndAdminsSend) Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"send to a {g.Type} group");
-            var allowlisted = g.MuteAll && me!.Role == MemberRole.Member && await MembershipRepository.IsListedAsync(s, Lists.Allow, g.Gid, sender);
+            var allowlisted = g.MuteAll && me!.Role == MemberRole.Member && await UserListRepository.ContainsAsync(s, UserList.Allowlist, g.Gid, sender);
             if (MemberRules.IsMuted(me!, g.MuteAll, allowlisted, s.Now))
                 throw new RealtimeException(ErrorCode.MemberMuted, me!.MutedUntil > s.Now
                     ? $"you are muted in group {groupId} until {me.MutedUntil:O}"
@@ -38,8 +39,8 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
             ValidateBody(r.Text, r.Payload);
 
             var messageId = Guid.CreateVersion7();
-            await MembershipRepository.TouchLastMessageAsync(s, g.Gid, sender);
-            var evt = await s.AppendGroupEventAsync(g, CommandScope.GroupMessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
+            await MemberRepository.TouchLastMessageAsync(s, g.Gid, sender);
+            var evt = await s.AppendGroupEventAsync(g, GroupEventDto.MessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
             s.AfterCallback(CallbackCommand.AfterSendMsg, new()
             {
                 ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["From_Account"] = sender, ["MsgSeq"] = evt.Seq,

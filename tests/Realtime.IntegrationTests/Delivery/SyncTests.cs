@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Realtime.IntegrationTests.Infrastructure;
 using Realtime.Server.Delivery;
+using Realtime.Server.Operations;
 using Realtime.Server.Errors;
 
 namespace Realtime.IntegrationTests.Delivery;

@@ -1,6 +1,6 @@
 using Realtime.Server.Auth;
 
-namespace Realtime.Server.Groups;
+namespace Realtime.Server.Commands;
 
 /// <summary>Who runs a command: a user through the hub, or the app's admin through REST.</summary>
 public sealed record Actor(string AppId, string? UserId, bool IsAppAdmin)

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Dapper;
-using Realtime.Server.Groups;
+using Realtime.Server.Delivery;
 
-namespace Realtime.Server.Delivery;
+namespace Realtime.Server.Commands;
 
 /// <summary>Writes the log that Sync reads and pushes announce (DESIGN: the log is the truth).</summary>
 internal static class NotificationLog
 {
-    public static async Task<GroupEventDto> AppendGroupEventAsync(CommandScope scope, GroupRow group, string type, string? actor, object data)
+    public static async Task<GroupEventDto> AppendGroupEventAsync(CommandScope scope, IGroupLog group, string type, string? actor, object data)
     {
         var json = JsonSerializer.SerializeToElement(data, RealtimeJson.Options);
         // The caller holds the group row's lock, so last_seq + 1 is gapless and ours.

@@ -4,9 +4,9 @@ using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
-using Realtime.Server.Groups;
+using Realtime.Server.Delivery;
 
-namespace Realtime.Server.Delivery;
+namespace Realtime.Server.Commands;
 
 /// <summary>
 /// Runs one command: one transaction holding the change, its log entries and its requestId
@@ -36,7 +36,7 @@ public sealed partial class CommandRunner(
             {
                 var (result, scope, queued) = await RunOnceAsync(actor, method, requestId, body);
                 if (queued > 0) outboxSignal.Notify();
-                if (scope is not null) await publisher.PublishAsync(actor.AppId, scope.Effects);
+                if (scope is not null) await publisher.PublishAsync(actor.AppId, scope.Pushes);
                 return result;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
@@ -63,7 +63,7 @@ public sealed partial class CommandRunner(
         if (requestId is not null)
             await Idempotency.CompleteAsync(scope, requestId, JsonSerializer.SerializeToElement(value, RealtimeJson.Options));
 
-        var applied = await publisher.ApplyBeforeCommitAsync(actor.AppId, scope.Effects);
+        var applied = await publisher.ApplyBeforeCommitAsync(actor.AppId, scope.MembershipEffects);
         try
         {
             foreach (var step in scope.LastSteps) await step();

@@ -2,9 +2,8 @@ using System.Text.Json;
 using Dapper;
 using Realtime.Server.Data;
 using Realtime.Server.Errors;
-using Realtime.Server.Groups;
 
-namespace Realtime.Server.Delivery;
+namespace Realtime.Server.Commands;
 
 /// <summary>
 /// requestId → the first response, for 24 h (SPEC §4). The key row is inserted first in the

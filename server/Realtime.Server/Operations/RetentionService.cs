@@ -1,9 +1,10 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
+using Realtime.Server.Commands;
 using Realtime.Server.Data;
 
-namespace Realtime.Server.Delivery;
+namespace Realtime.Server.Operations;
 
 /// <summary>
 /// Trims the log to the retention of SPEC §5.3 (age, and events per group) and forgets

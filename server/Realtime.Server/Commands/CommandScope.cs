@@ -1,9 +1,18 @@
 using System.Text.Json;
 using Npgsql;
 using Realtime.Server.Apps;
-using Realtime.Server.Groups;
+using Realtime.Server.Callbacks;
+using Realtime.Server.Delivery;
 
-namespace Realtime.Server.Delivery;
+namespace Realtime.Server.Commands;
+
+/// <summary>A group as the log sees it: where its events go, and its last seq, kept current by each append.</summary>
+public interface IGroupLog
+{
+    long Gid { get; }
+    string GroupId { get; }
+    long LastSeq { get; set; }
+}
 
 /// <summary>
 /// One command's transaction and what it will announce. Group events are appended at once
@@ -27,10 +36,17 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     /// <summary>The command's clock, at Postgres precision (microseconds), so values read back compare equal.</summary>
     public DateTime Now { get; } = now;
 
-    internal IReadOnlyList<Effect> Effects => _effects;
     internal IReadOnlyList<PendingSystemMessage> SystemMessages => _systemMessages;
     internal IReadOnlyList<OutboxItem> Outbox => _outbox;
     internal IReadOnlyList<Func<Task>> LastSteps => _lastSteps;
+
+    /// <summary>Attaches and detaches, in the order the command made them: applied before commit.</summary>
+    internal IReadOnlyList<Effect> MembershipEffects => _effects.Where(e => e is Effect.Attach or Effect.Detach).ToList();
+
+    /// <summary>What to push after commit: the group events, then each written system message.</summary>
+    internal IReadOnlyList<Effect> Pushes => _effects.OfType<Effect.PushGroupEvent>()
+        .Concat<Effect>(_systemMessages.Select(m => new Effect.PushSystemMessage(m.UserId, m.Written!)))
+        .ToList();
 
     /// <summary>
     /// Runs a step at the very end, just before commit (after live membership is applied): for
@@ -38,55 +54,33 @@ public sealed class CommandScope(NpgsqlConnection connection, NpgsqlTransaction 
     /// </summary>
     public void LastBeforeCommit(Func<Task> step) => _lastSteps.Add(step);
 
-    /// <summary>When false (e.g. REST `silent`), group events are logged but not pushed live.</summary>
-    public bool PushGroupEvents { get; set; } = true;
-
-    public async Task<GroupEventDto> AppendGroupEventAsync(GroupRow group, string type, object data)
+    /// <param name="push">False (e.g. REST `silent`): the event is logged, and found by Sync, but not pushed live.</param>
+    public async Task<GroupEventDto> AppendGroupEventAsync(IGroupLog group, string type, object data, bool push = true)
     {
         var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
-        if (PushGroupEvents) _effects.Add(new Effect.PushGroupEvent(group.Gid, evt));
-        if (type == GroupMessageType && !string.IsNullOrEmpty(App.PushUrl))
-            _outbox.Add(OutboxItem.Push(new { Kind = Callbacks.OutboxWorker.GroupMessagePush, group.Gid, Message = evt }));
+        if (push) _effects.Add(new Effect.PushGroupEvent(group.Gid, evt));
+        if (OfflinePush.ForGroupEvent(App, group.Gid, evt) is { } offline) _outbox.Add(offline);
         return evt;
     }
-
-    /// <summary>The group event type of chat messages: offline members are pushed these.</summary>
-    public const string GroupMessageType = "Message";
 
     /// <summary>Queues an after-callback (SPEC §7), delivered after commit by the outbox worker.</summary>
     public void AfterCallback(string command, Dictionary<string, object?> payload)
     {
-        if (string.IsNullOrEmpty(App.CallbackUrl)) return;
-        var deliveryId = Guid.CreateVersion7();
-        var body = Callbacks.BeforeCallbacks.Envelope(AppId, command, deliveryId, new DateTimeOffset(Now), payload);
-        _outbox.Add(new OutboxItem(OutboxItem.CallbackKind, deliveryId, JsonSerializer.Serialize(body, Callbacks.BeforeCallbacks.Json)));
+        if (OutboxItem.Callback(AppId, App, command, new DateTimeOffset(Now), payload) is { } item) _outbox.Add(item);
     }
 
-    public void SystemMessage(string userId, string type, string? groupId, object data)
-    {
-        var pending = new PendingSystemMessage(userId, type, groupId, Actor.UserId, JsonSerializer.SerializeToElement(data, RealtimeJson.Options));
-        _systemMessages.Add(pending);
-        _effects.Add(new Effect.PushSystemMessage(pending));
-    }
+    public void SystemMessage(string userId, string type, string? groupId, object data) =>
+        _systemMessages.Add(new PendingSystemMessage(userId, type, groupId, Actor.UserId, JsonSerializer.SerializeToElement(data, RealtimeJson.Options)));
 
     /// <summary>
     /// Attaches all of a user's terminals, on every node, to the group's live channel. Applied
     /// before commit, while the command holds the group's row lock: no later event of the group
     /// can be published before every node has applied it.
     /// </summary>
-    public void Attach(string userId, GroupRow group) => _effects.Add(new Effect.Attach(userId, group.Gid));
+    public void Attach(string userId, IGroupLog group) => _effects.Add(new Effect.Attach(userId, group.Gid));
 
     /// <summary>Detaches a removed user before commit (see Attach): nothing after the removal reaches them live.</summary>
-    public void Detach(string userId, GroupRow group) => _effects.Add(new Effect.Detach(userId, group.Gid));
-}
-
-/// <summary>A row for the outbox: an after-callback or an offline push, written with the command.</summary>
-internal sealed record OutboxItem(string Kind, Guid DeliveryId, string Payload)
-{
-    public const string CallbackKind = "Callback";
-    public const string PushKind = "Push";
-
-    public static OutboxItem Push(object payload) => new(PushKind, Guid.CreateVersion7(), JsonSerializer.Serialize(payload, RealtimeJson.Options));
+    public void Detach(string userId, IGroupLog group) => _effects.Add(new Effect.Detach(userId, group.Gid));
 }
 
 internal sealed class PendingSystemMessage(string userId, string type, string? groupId, string? actor, JsonElement data)
@@ -99,13 +93,4 @@ internal sealed class PendingSystemMessage(string userId, string type, string? g
     public Guid Id { get; } = Guid.CreateVersion7();
     /// <summary>Set when the batch is written.</summary>
     public SystemMessageDto? Written { get; set; }
-}
-
-internal abstract record Effect
-{
-    /// <summary>Applied before commit (Publisher.ApplyBeforeCommitAsync), never with the pushes.</summary>
-    public sealed record Attach(string UserId, long Gid) : Effect;
-    public sealed record Detach(string UserId, long Gid) : Effect;
-    public sealed record PushGroupEvent(long Gid, GroupEventDto Event) : Effect;
-    public sealed record PushSystemMessage(PendingSystemMessage Message) : Effect;
 }

@@ -1,0 +1,181 @@
+using Dapper;
+using Npgsql;
+using Realtime.Server.Commands;
+using Realtime.Server.Groups;
+
+namespace Realtime.Server.Membership;
+
+/// <summary>
+/// The SQL of members: group_members, their Sync windows (member_windows) and each user's
+/// joined-group count (users). Commands pass their scope; reads a connection and a token.
+/// </summary>
+public static class MemberRepository
+{
+    /// <summary>The group_members columns a MemberRow is read from.</summary>
+    public const string MemberColumns = """
+        user_id, role, joined_at, join_seq, last_message_at, name_card, muted_until, msg_recv_option, custom
+        """;
+
+    /// <summary>Members are listed owner first, then admins, then the rest.</summary>
+    public static string RoleOrder(string column) => $"CASE {column} WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END";
+
+    private const string FindSql = $"SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = @userId";
+
+    public static Task<MemberRow?> FindAsync(CommandScope s, long gid, string? userId) =>
+        userId is null
+            ? Task.FromResult<MemberRow?>(null)
+            : s.Connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, s.Transaction));
+
+    public static Task<MemberRow?> FindAsync(NpgsqlConnection c, long gid, string? userId, CancellationToken ct) =>
+        userId is null
+            ? Task.FromResult<MemberRow?>(null)
+            : c.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, cancellationToken: ct));
+
+    public static async Task<Dictionary<string, MemberRow>> AmongAsync(CommandScope s, long gid, IReadOnlyList<string> userIds) =>
+        (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition($"""
+            SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = ANY(@users)
+            """, new { gid, users = userIds.ToArray() }, s.Transaction))).ToDictionary(m => m.UserId, StringComparer.Ordinal);
+
+    /// <summary>Every member, in user id order.</summary>
+    public static async Task<IReadOnlyList<MemberRow>> AllAsync(CommandScope s, long gid) =>
+        (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition(
+            $"SELECT {MemberColumns} FROM group_members WHERE gid = @gid ORDER BY user_id", new { gid }, s.Transaction))).ToList();
+
+    public static async Task<IReadOnlyList<string>> IdsAsync(CommandScope s, long gid) =>
+        (await s.Connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT user_id FROM group_members WHERE gid = @gid ORDER BY user_id", new { gid }, s.Transaction))).ToList();
+
+    /// <summary>The owner and admins, who handle join requests.</summary>
+    public static async Task<IReadOnlyList<string>> StaffAsync(CommandScope s, long gid) =>
+        (await s.Connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT user_id FROM group_members WHERE gid = @gid AND role IN ('Owner', 'Admin') ORDER BY user_id",
+            new { gid }, s.Transaction))).ToList();
+
+    /// <summary>Which of these groups (by gid) the user is a member of.</summary>
+    public static async Task<HashSet<long>> MembershipsAsync(NpgsqlConnection c, IReadOnlyList<long> gids, string userId, CancellationToken ct) =>
+        (await c.QueryAsync<long>(new CommandDefinition(
+            "SELECT gid FROM group_members WHERE gid = ANY(@gids) AND user_id = @userId",
+            new { gids = gids.ToArray(), userId }, cancellationToken: ct))).ToHashSet();
+
+    public static async Task<MembersResult> PageAsync(
+        NpgsqlConnection c, long gid, MemberRole? role, int offset, int limit, string? viewer, bool viewerIsAppAdmin, DateTime now, CancellationToken ct)
+    {
+        var args = new { gid, role = role?.ToString(), offset, limit };
+        var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT count(*) FROM group_members WHERE gid = @gid AND (@role::text IS NULL OR role = @role)", args, cancellationToken: ct));
+        var rows = await c.QueryAsync<MemberRow>(new CommandDefinition($"""
+            SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND (@role::text IS NULL OR role = @role)
+            ORDER BY {RoleOrder("role")}, joined_at, user_id
+            OFFSET @offset LIMIT @limit
+            """, args, cancellationToken: ct));
+        return new MembersResult(total, rows.Select(m => m.ToInfo(viewerIsAppAdmin || m.UserId == viewer, now)).ToList());
+    }
+
+    /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
+    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members) =>
+        s.Connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
+            SELECT @Gid, @AppId, u, r, @Now, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
+            INSERT INTO member_windows (gid, app_id, user_id, from_seq)
+            SELECT @Gid, @AppId, u, @LastSeq FROM unnest(@users) AS u
+            ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
+            """, new
+        {
+            g.Gid, s.AppId, s.Now, g.LastSeq,
+            users = members.Select(m => m.UserId).ToArray(),
+            roles = members.Select(m => m.Role.ToString()).ToArray(),
+        }, s.Transaction));
+
+    /// <summary>Removes members and closes their log windows at the removing event's seq.</summary>
+    public static Task RemoveAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq) =>
+        s.Connection.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM group_members WHERE gid = @Gid AND user_id = ANY(@users);
+            UPDATE member_windows SET to_seq = @removedAtSeq WHERE gid = @Gid AND user_id = ANY(@users) AND to_seq IS NULL;
+            """, new { g.Gid, users = userIds.ToArray(), removedAtSeq }, s.Transaction));
+
+    public static Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role) =>
+        s.Connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE group_members SET role = @role WHERE gid = @gid AND user_id = @userId",
+            new { gid, userId, role = role.ToString() }, s.Transaction));
+
+    /// <summary>Writes the member's editable columns back.</summary>
+    public static Task SaveAsync(CommandScope s, long gid, MemberRow m) =>
+        s.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE group_members SET role = @Role, name_card = @NameCard, muted_until = @MutedUntil,
+                msg_recv_option = @MsgRecvOption, custom = @Custom
+            WHERE gid = @gid AND user_id = @UserId
+            """, new { gid, m.UserId, Role = m.Role.ToString(), m.NameCard, m.MutedUntil, MsgRecvOption = m.MsgRecvOption.ToString(), m.Custom },
+            s.Transaction));
+
+    public static Task TouchLastMessageAsync(CommandScope s, long gid, string userId) =>
+        s.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE groups SET last_message_at = @Now WHERE gid = @gid;
+            UPDATE group_members SET last_message_at = @Now WHERE gid = @gid AND user_id = @userId;
+            """, new { gid, userId, s.Now }, s.Transaction));
+
+    /// <summary>
+    /// Locks the users' rows (created when missing) in id order and answers their joined-group
+    /// counts. Taken before a command adds memberships, so JoinedGroupLimit holds under races.
+    /// </summary>
+    public static async Task<Dictionary<string, int>> LockUsersAsync(CommandScope s, IReadOnlyCollection<string> userIds)
+    {
+        var users = userIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var rows = await s.Connection.QueryAsync<(string UserId, int JoinedCount)>(new CommandDefinition("""
+            INSERT INTO users (app_id, user_id) SELECT @AppId, u FROM unnest(@users) AS u ORDER BY u
+            ON CONFLICT (app_id, user_id) DO UPDATE SET joined_count = users.joined_count
+            RETURNING user_id, joined_count
+            """, new { s.AppId, users }, s.Transaction));
+        return rows.ToDictionary(r => r.UserId, r => r.JoinedCount, StringComparer.Ordinal);
+    }
+
+    public static Task AdjustJoinedCountAsync(CommandScope s, IReadOnlyCollection<string> userIds, int delta) =>
+        userIds.Count == 0
+            ? Task.CompletedTask
+            : s.Connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE users SET joined_count = joined_count + @delta WHERE app_id = @AppId AND user_id = ANY(@users)
+                """, new { s.AppId, users = userIds.ToArray(), delta }, s.Transaction));
+
+    public static async Task<JoinedGroupsResult> JoinedAsync(NpgsqlConnection c, string appId, string userId, int offset, int limit, CancellationToken ct)
+    {
+        var args = new { appId, userId, offset, limit };
+        var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT count(*) FROM group_members WHERE app_id = @appId AND user_id = @userId", args, cancellationToken: ct));
+        var rows = await c.QueryAsync<JoinedRow>(new CommandDefinition("""
+            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option
+            FROM group_members m JOIN groups g ON g.gid = m.gid
+            WHERE m.app_id = @appId AND m.user_id = @userId
+            ORDER BY m.joined_at, g.group_id
+            OFFSET @offset LIMIT @limit
+            """, args, cancellationToken: ct));
+        return new JoinedGroupsResult(total, rows.Select(r => new JoinedGroup(
+            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption)).ToList());
+    }
+
+    private sealed class JoinedRow
+    {
+        public string GroupId { get; init; } = "";
+        public GroupType Type { get; init; }
+        public string Name { get; init; } = "";
+        public string FaceUrl { get; init; } = "";
+        public MemberRole Role { get; init; }
+        public int MemberCount { get; init; }
+        public long LastSeq { get; init; }
+        public DateTime JoinedAt { get; init; }
+        public MsgRecvOption MsgRecvOption { get; init; }
+    }
+
+    /// <summary>
+    /// Waits until no uncommitted command holds the user's row (commands that change a user's
+    /// membership lock it, see TerminalAttacher). The insert waits out a command creating the row.
+    /// </summary>
+    public static Task WaitForMembershipChangesAsync(NpgsqlConnection c, NpgsqlTransaction tx, string appId, string userId, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO users (app_id, user_id) VALUES (@appId, @userId) ON CONFLICT DO NOTHING;
+            SELECT 1 FROM users WHERE app_id = @appId AND user_id = @userId FOR SHARE;
+            """, new { appId, userId }, tx, cancellationToken: ct));
+
+    /// <summary>The groups (internal ids) whose live channels a user's terminals belong to.</summary>
+    public static async Task<IReadOnlyList<long>> GidsOfAsync(NpgsqlConnection c, string appId, string userId, CancellationToken ct) =>
+        (await c.QueryAsync<long>(new CommandDefinition(
+            "SELECT gid FROM group_members WHERE app_id = @appId AND user_id = @userId", new { appId, userId }, cancellationToken: ct))).ToList();
+}
