@@ -48,7 +48,7 @@ public sealed class ValidateTests
         "nameCard" => Validate.MaxLength(value, Validate.NameCardMax, field),
         "message text" => Validate.MaxLength(value, Validate.MessageTextMax, "text"),
         "pending message" => Validate.MaxLength(value, Validate.PendingMessageMax, "message"),
-        "reason" => Validate.MaxLength(value, MembershipCommands.ReasonMax, field),
+        "reason" => Validate.MaxLength(value, MemberCommands.ReasonMax, field),
         _ => throw new ArgumentOutOfRangeException(nameof(field)),
     };
 
@@ -397,24 +397,24 @@ public sealed class ValidateTests
 
     [Fact]
     public void Page_GetMembersAbsent_OffsetZeroLimit100() =>
-        Assert.Equal((0, 100), Validate.Page(null, null, MembershipCommands.MembersPageDefault, MembershipCommands.MembersPageMax));
+        Assert.Equal((0, 100), Validate.Page(null, null, MemberCommands.MembersPageDefault, MemberCommands.MembersPageMax));
 
     [Theory]
     [InlineData(1)]
     [InlineData(500)]
     public void Page_GetMembersLimitWithin500_Passes(int limit) =>
-        Assert.Equal((7, limit), Validate.Page(7, limit, MembershipCommands.MembersPageDefault, MembershipCommands.MembersPageMax));
+        Assert.Equal((7, limit), Validate.Page(7, limit, MemberCommands.MembersPageDefault, MemberCommands.MembersPageMax));
 
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]
     [InlineData(501)]
     public void Page_GetMembersLimitOutside1To500_InvalidArgumentNamingLimit(int limit) =>
-        AssertInvalid("limit", () => Validate.Page(0, limit, MembershipCommands.MembersPageDefault, MembershipCommands.MembersPageMax));
+        AssertInvalid("limit", () => Validate.Page(0, limit, MemberCommands.MembersPageDefault, MemberCommands.MembersPageMax));
 
     [Fact]
     public void Page_NegativeOffset_InvalidArgumentNamingOffset() =>
-        AssertInvalid("offset", () => Validate.Page(-1, null, MembershipCommands.MembersPageDefault, MembershipCommands.MembersPageMax));
+        AssertInvalid("offset", () => Validate.Page(-1, null, MemberCommands.MembersPageDefault, MemberCommands.MembersPageMax));
 
     [Fact]
     public void Page_GetJoinedGroups1000_PassesAnd1001Fails()
