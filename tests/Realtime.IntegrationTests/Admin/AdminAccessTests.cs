@@ -32,7 +32,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_ExpiredAdminToken_Unauthorized()
     {
-        using var rest = new RestClient(Node, Node.Token("backend", admin: true, lifetime: TimeSpan.FromMinutes(-5)));
+        using var rest = new RestClient(Node, TestTokens.Issue("backend", admin: true, lifetime: TimeSpan.FromMinutes(-5)));
 
         (await rest.GetAsync("/chatgroups")).Fails(ErrorCode.Unauthorized);
     }
@@ -49,7 +49,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_UserToken_PermissionDenied()
     {
-        using var rest = new RestClient(Node, Node.Token("alice"));
+        using var rest = new RestClient(Node, TestTokens.Issue("alice"));
 
         (await rest.GetAsync("/chatgroups")).Fails(ErrorCode.PermissionDenied);
         (await rest.PostAsync("/token", new { username = "alice" })).Fails(ErrorCode.PermissionDenied);
@@ -95,7 +95,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_UnknownAppWithUserOrNoToken_TellsNothingAboutApps()
     {
-        using var user = new RestClient(Node, Node.Token("alice"));
+        using var user = new RestClient(Node, TestTokens.Issue("alice"));
         using var anonymous = new RestClient(Node, token: null);
 
         (await user.SendAsync(HttpMethod.Get, "/chatgroups", app: "no-such-app")).Fails(ErrorCode.PermissionDenied);
