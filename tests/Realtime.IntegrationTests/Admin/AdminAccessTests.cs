@@ -143,7 +143,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.Equal(600, data.Long("expires_in"));
         Assert.Equal("tok.user", data.GetProperty("user").Str("username"));
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, data.Str("access_token"), "d1");
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, data.Str("access_token"), "d1");
         var me = await client.InvokeAsync("WhoAmI");
         Assert.Equal("tok.user", me.Str("userId"));
         Assert.Equal(RealtimeNode.App, me.Str("appId"));

@@ -11,7 +11,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_GoodToken_KnowsAppUserAndDevice()
     {
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "ios-7f3a");
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "ios-7f3a");
 
         var me = await client.InvokeAsync("WhoAmI");
 
@@ -23,7 +23,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_BearerHeader_Accepted()
     {
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, TestTokens.Issue("bob", RealtimeNode.OtherApp), "web-1", useBearerHeader: true);
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue("bob", RealtimeNode.OtherApp), "web-1", useBearerHeader: true);
 
         var me = await client.InvokeAsync("WhoAmI");
 
@@ -33,7 +33,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_MissingToken_Refused401()
     {
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, null, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, null, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -41,7 +41,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_ExpiredToken_Refused401()
     {
         var token = TestTokens.Sign(RealtimeNode.AppSecret, RealtimeNode.App, "alice", DateTime.UtcNow.AddMinutes(-10), DateTime.UtcNow.AddMinutes(-2));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -49,7 +49,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_WronglySignedToken_Refused401()
     {
         var token = TestTokens.Sign("some-other-secret-0123456789abcdefghijkl", RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -58,7 +58,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     {
         // Issued by app2's back end but claiming to be app1: app1's key does not verify it.
         var token = TestTokens.Sign(RealtimeNode.OtherAppSecret, RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -66,7 +66,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_UnknownApp_Refused401()
     {
         var token = TestTokens.Sign(RealtimeNode.AppSecret, "ghost-app", "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -74,14 +74,14 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_AdminToken_Refused403()
     {
         var e = await Assert.ThrowsAsync<ConnectRefusedException>(() =>
-            SignalRTestClient.ConnectAsync(Node.HubUrl, TestTokens.Issue("backend", admin: true), "d1"));
+            RawHubSocket.ConnectAsync(Node.HubUrl, TestTokens.Issue("backend", admin: true), "d1"));
         Assert.Equal(403, e.StatusCode);
     }
 
     [Fact]
     public async Task Connect_BadDevice_Refused400()
     {
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "bad device!"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "bad device!"));
         Assert.Equal(400, e.StatusCode);
     }
 

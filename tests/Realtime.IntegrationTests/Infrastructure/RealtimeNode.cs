@@ -50,8 +50,8 @@ public sealed class RealtimeNode : IAsyncDisposable
         return new RealtimeNode(app, new Uri(address));
     }
 
-    public Task<SignalRTestClient> ConnectAsync(string user, string device = "d1", string app = App) =>
-        SignalRTestClient.ConnectAsync(HubUrl, TestTokens.Issue(user, app), device);
+    public Task<TestTerminal> ConnectAsync(string user, string device = "d1", string app = App) =>
+        TestTerminal.ConnectAsync(HubUrl, TestTokens.Issue(user, app), device);
 
     public async Task StopAsync()
     {
