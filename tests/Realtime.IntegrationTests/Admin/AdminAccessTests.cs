@@ -32,7 +32,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_ExpiredAdminToken_Unauthorized()
     {
-        using var rest = new RestClient(Node, Node.Token("backend", admin: true, lifetime: TimeSpan.FromMinutes(-5)));
+        using var rest = new RestClient(Node, TestTokens.Issue("backend", admin: true, lifetime: TimeSpan.FromMinutes(-5)));
 
         (await rest.GetAsync("/chatgroups")).Fails(ErrorCode.Unauthorized);
     }
@@ -49,7 +49,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_UserToken_PermissionDenied()
     {
-        using var rest = new RestClient(Node, Node.Token("alice"));
+        using var rest = new RestClient(Node, TestTokens.Issue("alice"));
 
         (await rest.GetAsync("/chatgroups")).Fails(ErrorCode.PermissionDenied);
         (await rest.PostAsync("/token", new { username = "alice" })).Fails(ErrorCode.PermissionDenied);
@@ -95,7 +95,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
     [Fact]
     public async Task AnyRoute_UnknownAppWithUserOrNoToken_TellsNothingAboutApps()
     {
-        using var user = new RestClient(Node, Node.Token("alice"));
+        using var user = new RestClient(Node, TestTokens.Issue("alice"));
         using var anonymous = new RestClient(Node, token: null);
 
         (await user.SendAsync(HttpMethod.Get, "/chatgroups", app: "no-such-app")).Fails(ErrorCode.PermissionDenied);
@@ -143,7 +143,7 @@ public sealed class AdminAccessTests(ServerFixture fixture) : IClassFixture<Serv
 
         Assert.Equal(600, data.Long("expires_in"));
         Assert.Equal("tok.user", data.GetProperty("user").Str("username"));
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, data.Str("access_token"), "d1");
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, data.Str("access_token"), "d1");
         var me = await client.InvokeAsync("WhoAmI");
         Assert.Equal("tok.user", me.Str("userId"));
         Assert.Equal(RealtimeNode.App, me.Str("appId"));

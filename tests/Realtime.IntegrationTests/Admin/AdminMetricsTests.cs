@@ -10,7 +10,7 @@ public sealed class AdminMetricsTests(ServerFixture fixture) : IClassFixture<Ser
     public async Task RestCommands_Scraped_CountedByOperationAndOutcome()
     {
         using var admin = RestClient.Admin(fixture.Node);
-        using var user = new RestClient(fixture.Node, fixture.Node.Token("alice"));
+        using var user = new RestClient(fixture.Node, TestTokens.Issue("alice"));
 
         var before = await ScrapeAsync(admin);
         await admin.CreateGroupAsync(new { groupname = "metered", @public = true, owner = "o" });

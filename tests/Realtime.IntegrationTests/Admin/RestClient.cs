@@ -48,7 +48,7 @@ public sealed class RestClient : IDisposable
     public string App { get; }
 
     /// <summary>The app admin of <paramref name="app"/>.</summary>
-    public static RestClient Admin(RealtimeNode node, string app = RealtimeNode.App) => new(node, node.Token("backend", app, admin: true), app);
+    public static RestClient Admin(RealtimeNode node, string app = RealtimeNode.App) => new(node, TestTokens.Issue("backend", app, admin: true), app);
 
     public Task<RestResponse> GetAsync(string path) => SendAsync(HttpMethod.Get, path);
 

@@ -17,7 +17,7 @@ public sealed class CrossNodeTests : IAsyncLifetime
 
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..20];
 
-    private static long[] SystemSeqs(SignalRTestClient c) =>
+    private static long[] SystemSeqs(TestTerminal c) =>
         c.Received.Where(r => r.Target == "SystemMessage").Select(r => r.Args[0].Long("seq")).ToArray();
 
     [Fact]

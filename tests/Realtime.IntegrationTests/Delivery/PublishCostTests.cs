@@ -22,7 +22,7 @@ public sealed class PublishCostTests
         for (var batch = 1; batch < Members / 100; batch++)
             await owner.InvokeAsync("InviteMembers", new { groupId, userIds = users[(batch * 100)..((batch + 1) * 100)] });
 
-        var terminals = new List<SignalRTestClient>();
+        var terminals = new List<TestTerminal>();
         try
         {
             foreach (var chunk in users.Chunk(50))

@@ -12,7 +12,7 @@ public sealed class SyncTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..20];
 
-    private static Task<JsonElement> SyncAsync(SignalRTestClient c, long systemSince, Dictionary<string, long>? groups = null, int? limit = null) =>
+    private static Task<JsonElement> SyncAsync(TestTerminal c, long systemSince, Dictionary<string, long>? groups = null, int? limit = null) =>
         c.InvokeAsync("Sync", new { systemSince, groups = groups ?? [], limit });
 
     private static long[] Seqs(JsonElement items) => items.EnumerateArray().Select(i => i.Long("seq")).ToArray();

@@ -1,7 +1,4 @@
 using System.Net;
-using System.Text;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Realtime.IntegrationTests.Infrastructure;
 using Realtime.Server.Errors;
 
@@ -14,7 +11,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_GoodToken_KnowsAppUserAndDevice()
     {
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("alice"), "ios-7f3a");
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "ios-7f3a");
 
         var me = await client.InvokeAsync("WhoAmI");
 
@@ -26,7 +23,7 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_BearerHeader_Accepted()
     {
-        await using var client = await SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("bob", RealtimeNode.OtherApp), "web-1", useBearerHeader: true);
+        await using var client = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue("bob", RealtimeNode.OtherApp), "web-1", useBearerHeader: true);
 
         var me = await client.InvokeAsync("WhoAmI");
 
@@ -36,23 +33,23 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Connect_MissingToken_Refused401()
     {
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, null, "d1"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, null, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
     [Fact]
     public async Task Connect_ExpiredToken_Refused401()
     {
-        var token = Sign(RealtimeNode.AppSecret, RealtimeNode.App, "alice", DateTime.UtcNow.AddMinutes(-10), DateTime.UtcNow.AddMinutes(-2));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var token = TestTokens.Sign(RealtimeNode.AppSecret, RealtimeNode.App, "alice", DateTime.UtcNow.AddMinutes(-10), DateTime.UtcNow.AddMinutes(-2));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
     [Fact]
     public async Task Connect_WronglySignedToken_Refused401()
     {
-        var token = Sign("some-other-secret-0123456789abcdefghijkl", RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var token = TestTokens.Sign("some-other-secret-0123456789abcdefghijkl", RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -60,16 +57,16 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_TokenOfOtherAppSignedAsThisApp_Refused401()
     {
         // Issued by app2's back end but claiming to be app1: app1's key does not verify it.
-        var token = Sign(RealtimeNode.OtherAppSecret, RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var token = TestTokens.Sign(RealtimeNode.OtherAppSecret, RealtimeNode.App, "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
     [Fact]
     public async Task Connect_UnknownApp_Refused401()
     {
-        var token = Sign(RealtimeNode.AppSecret, "ghost-app", "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, token, "d1"));
+        var token = TestTokens.Sign(RealtimeNode.AppSecret, "ghost-app", "alice", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, token, "d1"));
         Assert.Equal(401, e.StatusCode);
     }
 
@@ -77,14 +74,14 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connect_AdminToken_Refused403()
     {
         var e = await Assert.ThrowsAsync<ConnectRefusedException>(() =>
-            SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("backend", admin: true), "d1"));
+            RawHubSocket.ConnectAsync(Node.HubUrl, TestTokens.Issue("backend", admin: true), "d1"));
         Assert.Equal(403, e.StatusCode);
     }
 
     [Fact]
     public async Task Connect_BadDevice_Refused400()
     {
-        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => SignalRTestClient.ConnectAsync(Node.HubUrl, Node.Token("alice"), "bad device!"));
+        var e = await Assert.ThrowsAsync<ConnectRefusedException>(() => RawHubSocket.ConnectAsync(Node.HubUrl, TestTokens.Issue("alice"), "bad device!"));
         Assert.Equal(400, e.StatusCode);
     }
 
@@ -105,15 +102,4 @@ public sealed class HubConnectionTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(Node.BaseUrl, "/healthz"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(Node.BaseUrl, "/readyz"))).StatusCode);
     }
-
-    private static string Sign(string secret, string issuer, string user, DateTime notBefore, DateTime expires) =>
-        new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = issuer,
-            Claims = new Dictionary<string, object> { ["sub"] = user },
-            IssuedAt = notBefore,
-            NotBefore = notBefore.AddSeconds(-1),
-            Expires = expires,
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)), SecurityAlgorithms.HmacSha256),
-        });
 }

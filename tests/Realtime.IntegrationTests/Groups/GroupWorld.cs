@@ -9,13 +9,13 @@ namespace Realtime.IntegrationTests.Groups;
 public sealed class GroupWorld : IAsyncLifetime
 {
     private readonly ServerFixture _server = new();
-    private readonly Dictionary<string, SignalRTestClient> _clients = [];
+    private readonly Dictionary<string, TestTerminal> _clients = [];
 
     public RealtimeNode Node => _server.Node;
 
     public TestDatabase Database => _server.Database;
 
-    public SignalRTestClient this[string user] => _clients[user];
+    public TestTerminal this[string user] => _clients[user];
 
     public async Task InitializeAsync()
     {

@@ -13,6 +13,6 @@ public static class Expect
     }
 
     /// <summary>Nothing matching arrives within a short window (used only after a later event was seen, so the window is a bound, not a synchroniser).</summary>
-    public static void NoneReceived(SignalRTestClient client, string target, Func<System.Text.Json.JsonElement[], bool> match) =>
+    public static void NoneReceived(TestTerminal client, string target, Func<System.Text.Json.JsonElement[], bool> match) =>
         Assert.DoesNotContain(client.Received, r => r.Target == target && match(r.Args));
 }

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Realtime.Server;
-using Realtime.Server.Auth;
 
 namespace Realtime.IntegrationTests.Infrastructure;
 
@@ -51,11 +50,8 @@ public sealed class RealtimeNode : IAsyncDisposable
         return new RealtimeNode(app, new Uri(address));
     }
 
-    public string Token(string user, string app = App, bool admin = false, TimeSpan? lifetime = null) =>
-        Services.GetRequiredService<TokenService>().Issue(app, user, lifetime ?? TimeSpan.FromHours(1), admin);
-
-    public Task<SignalRTestClient> ConnectAsync(string user, string device = "d1", string app = App) =>
-        SignalRTestClient.ConnectAsync(HubUrl, Token(user, app), device);
+    public Task<TestTerminal> ConnectAsync(string user, string device = "d1", string app = App) =>
+        TestTerminal.ConnectAsync(HubUrl, TestTokens.Issue(user, app), device);
 
     public async Task StopAsync()
     {

@@ -34,7 +34,7 @@ public sealed class ConcurrencyTests(MembershipWorld world) : IClassFixture<Memb
         Assert.All((await c["o"].InvokeAsync("InviteMembers", new { groupId, userIds = members })).EnumerateArray(),
             r => Assert.Equal("Joined", r.Str("result")));
         // One connection runs its invocations one at a time: ten owner terminals make the race real.
-        var owners = new List<SignalRTestClient> { c["o"] };
+        var owners = new List<TestTerminal> { c["o"] };
         for (var i = 2; i <= 10; i++) owners.Add(await world.AddAsync(c, "o", $"d{i}"));
 
         var outcomes = await Task.WhenAll(members.Select(async (m, i) =>

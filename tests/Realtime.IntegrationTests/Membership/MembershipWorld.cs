@@ -11,7 +11,7 @@ namespace Realtime.IntegrationTests.Membership;
 /// </summary>
 public class MembershipWorld : IAsyncLifetime
 {
-    private readonly ConcurrentBag<SignalRTestClient> _clients = [];
+    private readonly ConcurrentBag<TestTerminal> _clients = [];
     private readonly IDictionary<string, string?>? _settings;
     private TestDatabase _database = null!;
 
@@ -35,7 +35,7 @@ public class MembershipWorld : IAsyncLifetime
         return cast;
     }
 
-    public async Task<SignalRTestClient> AddAsync(Cast cast, string name, string device = "d1")
+    public async Task<TestTerminal> AddAsync(Cast cast, string name, string device = "d1")
     {
         if (!cast.Ids.TryGetValue(name, out var id)) cast.Ids[name] = id = $"{name}-{Guid.NewGuid():N}"[..24];
         var client = await Node.ConnectAsync(id, device);
@@ -73,9 +73,9 @@ public sealed class Cast
 {
     public Dictionary<string, string> Ids { get; } = [];
 
-    public Dictionary<string, SignalRTestClient> Clients { get; } = [];
+    public Dictionary<string, TestTerminal> Clients { get; } = [];
 
-    public SignalRTestClient this[string name] => Clients[name];
+    public TestTerminal this[string name] => Clients[name];
 
     public string Id(string name) => Ids[name];
 
@@ -86,7 +86,7 @@ public sealed class Cast
     {
         var request = new Dictionary<string, object?> { ["type"] = type, ["name"] = $"{type} group", ["members"] = IdsOf(members) };
         if (extra is not null)
-            foreach (var p in JsonSerializer.SerializeToElement(extra, SignalRTestClient.JsonOptions).EnumerateObject()) request[p.Name] = p.Value;
+            foreach (var p in JsonSerializer.SerializeToElement(extra, TestTerminal.JsonOptions).EnumerateObject()) request[p.Name] = p.Value;
         return (await this["o"].InvokeAsync("CreateGroup", request)).Str("groupId");
     }
 
@@ -110,7 +110,7 @@ public static class Push
         args => Json.OfType("MembersJoined", groupId)(args) && args.UserIds().SequenceEqual(userIds);
 
     /// <summary>Group events of the group this client received with seq ≥ the given one.</summary>
-    public static IEnumerable<JsonElement> GroupEventsFrom(this SignalRTestClient client, string groupId, long seq) =>
+    public static IEnumerable<JsonElement> GroupEventsFrom(this TestTerminal client, string groupId, long seq) =>
         client.Received.Where(r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Long("seq") >= seq)
             .Select(r => r.Args[0]);
 }

@@ -122,7 +122,7 @@ public sealed class RemovalTests(MembershipWorld world) : IClassFixture<Membersh
     /// Later messages reach a remaining member; by then the removed terminals have nothing of the
     /// group from the removing event on (they are detached before it).
     /// </summary>
-    private static async Task AssertSilencedAsync(Cast c, string groupId, long removedAtSeq, params SignalRTestClient[] removed)
+    private static async Task AssertSilencedAsync(Cast c, string groupId, long removedAtSeq, params TestTerminal[] removed)
     {
         long last = 0;
         for (var i = 0; i < 3; i++)
