@@ -60,6 +60,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             // The body may run again after a deadlock retry: set everything it owns.
             group.CreatedAt = group.LastModified = s.Now;
             group.LastSeq = 0;
+            group.Epoch = GroupEpoch.New();
             group.Gid = await GroupRepository.InsertAsync(s, group)
                 ?? throw new RealtimeException(ErrorCode.GroupIdTaken, $"group id {group.GroupId} is taken");
 
@@ -75,12 +76,12 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             await GroupRepository.AddMembersAsync(s, group,
                 members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
             s.Attach(ownerId, group);
-            s.SystemMessage(ownerId, "GroupCreated", group.GroupId, new { type = group.Type, name = group.Name, joinSeq = 0L });
+            s.SystemMessage(ownerId, "GroupCreated", group.GroupId, new { type = group.Type, name = group.Name, joinSeq = 0L, epoch = group.Epoch });
             if (members.Count > 0)
             {
                 foreach (var m in members) s.Attach(m, group);
                 await s.AppendGroupEventAsync(group, "MembersJoined", new { userIds = members, inviter = ownerId });
-                foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId });
+                foreach (var m in members) s.SystemMessage(m, "JoinedGroup", group.GroupId, new { joinSeq = 0L, inviter = ownerId, epoch = group.Epoch });
             }
             // Last, so the app's quota row (which every create of the app waits for) is held only
             // until commit; the users' rows were locked before it, as in every command.

@@ -10,7 +10,7 @@ public static class GroupRepository
     private const string GroupColumns = """
         gid, app_id, group_id, type, name, introduction, notification, face_url, owner_id, max_members,
         apply_join_option, invite_option, invite_needs_confirm, mute_all, disabled, custom, created_at,
-        last_modified, version, member_count, admin_count, last_seq
+        last_modified, version, member_count, admin_count, last_seq, epoch
         """;
 
     /// <summary>The group_members columns a MemberRow is read from.</summary>
@@ -69,17 +69,17 @@ public static class GroupRepository
         s.Connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             INSERT INTO groups (app_id, group_id, type, name, introduction, notification, face_url, owner_id, max_members,
                 apply_join_option, invite_option, invite_needs_confirm, mute_all, custom, created_at, last_modified,
-                version, member_count, admin_count, last_seq)
+                version, member_count, admin_count, last_seq, epoch)
             VALUES (@AppId, @GroupId, @Type, @Name, @Introduction, @Notification, @FaceUrl, @OwnerId, @MaxMembers,
                 @ApplyJoinOption, @InviteOption, @InviteNeedsConfirm, false, @Custom, @CreatedAt, @LastModified,
-                1, @MemberCount, 0, 0)
+                1, @MemberCount, 0, 0, @Epoch)
             ON CONFLICT (app_id, group_id) WHERE dissolved_at IS NULL DO NOTHING
             RETURNING gid
             """, new
         {
             g.AppId, g.GroupId, Type = g.Type.ToString(), g.Name, g.Introduction, g.Notification, g.FaceUrl, g.OwnerId,
             g.MaxMembers, ApplyJoinOption = g.ApplyJoinOption.ToString(), InviteOption = g.InviteOption.ToString(),
-            g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount,
+            g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount, g.Epoch,
         }, s.Transaction));
 
     /// <summary>Writes every mutable column of the group row back.</summary>
@@ -159,14 +159,14 @@ public static class GroupRepository
         var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT count(*) FROM group_members WHERE app_id = @appId AND user_id = @userId", args));
         var rows = await c.QueryAsync<JoinedRow>(new CommandDefinition("""
-            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option
+            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option, g.epoch
             FROM group_members m JOIN groups g ON g.gid = m.gid
             WHERE m.app_id = @appId AND m.user_id = @userId
             ORDER BY m.joined_at, g.group_id
             OFFSET @offset LIMIT @limit
             """, args));
         return new JoinedGroupsResult(total, rows.Select(r => new JoinedGroup(
-            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption)).ToList());
+            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption, r.Epoch)).ToList());
     }
 
     private sealed class JoinedRow
@@ -180,6 +180,7 @@ public static class GroupRepository
         public long LastSeq { get; init; }
         public DateTime JoinedAt { get; init; }
         public MsgRecvOption MsgRecvOption { get; init; }
+        public string Epoch { get; init; } = "";
     }
 
     /// <summary>The groups (internal ids) whose live channels a user's terminals belong to.</summary>

@@ -400,7 +400,7 @@ public sealed class MembershipCommands(
         s.PushGroupEvents = !silent;
         await s.AppendGroupEventAsync(g, "MembersJoined", new { userIds = admitted, inviter });
         s.PushGroupEvents = true;
-        foreach (var u in admitted) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter });
+        foreach (var u in admitted) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter, epoch = g.Epoch });
         s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
         {
             ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["JoinType"] = inviter is null && !s.Actor.IsAppAdmin ? "Apply" : "Invited",
