@@ -19,7 +19,8 @@ public readonly record struct SyncCursor(long Since, string? Epoch = null)
 /// Binds Sync's <c>groups</c>: <c>{ groupId: since | { since, epoch } }</c>, strictly like every
 /// request of this server (RealtimeJson): unknown fields, duplicates and wrong types are refused
 /// with InvalidArgument naming <c>groups</c>; <c>since</c> is required and at least 0; <c>epoch</c>
-/// is a string of 1–<see cref="GroupEpoch.MaxLength"/> chars. Group ids are checked by SyncService.
+/// is a string of 1–<see cref="GroupEpoch.MaxLength"/> chars (null: as absent, like any optional
+/// field). Group ids are checked by SyncService.
 /// </summary>
 public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, SyncCursor>>
 {
@@ -50,6 +51,7 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
             case JsonTokenType.StartObject:
                 long? since = null;
                 string? epoch = null;
+                var sawEpoch = false;
                 var comparison = caseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
@@ -62,8 +64,8 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
                     }
                     else if (string.Equals(name, "epoch", comparison))
                     {
-                        if (epoch is not null) throw RealtimeException.Invalid(Field, $"the cursor of {Shown(groupId)} gives 'epoch' twice");
-                        epoch = Epoch(ref reader, groupId);
+                        if (sawEpoch) throw RealtimeException.Invalid(Field, $"the cursor of {Shown(groupId)} gives 'epoch' twice");
+                        (sawEpoch, epoch) = (true, Epoch(ref reader, groupId));
                     }
                     else
                     {
@@ -84,8 +86,9 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
         return since;
     }
 
-    private static string Epoch(ref Utf8JsonReader reader, string groupId)
+    private static string? Epoch(ref Utf8JsonReader reader, string groupId)
     {
+        if (reader.TokenType == JsonTokenType.Null) return null; // as absent, like every optional field
         if (reader.TokenType != JsonTokenType.String)
             throw RealtimeException.Invalid(Field, $"the epoch of {Shown(groupId)} must be a string");
         var epoch = reader.GetString()!;
