@@ -27,19 +27,19 @@ public sealed class Bench(Options options)
     });
 
     /// <summary>Connects user i to node i mod nodes.</summary>
-    public Task<SignalRTestClient> ConnectAsync(string user, int i) =>
-        SignalRTestClient.ConnectAsync(options.Urls[i % options.Urls.Length], Token(user), device: "bench");
+    public Task<TestTerminal> ConnectAsync(string user, int i) =>
+        TestTerminal.ConnectAsync(options.Urls[i % options.Urls.Length], Token(user), device: "bench");
 
     /// <summary>Connects users[i] to node i mod nodes, 32 at a time.</summary>
-    public async Task<SignalRTestClient[]> ConnectAllAsync(IReadOnlyList<string> users)
+    public async Task<TestTerminal[]> ConnectAllAsync(IReadOnlyList<string> users)
     {
-        var clients = new SignalRTestClient[users.Count];
+        var clients = new TestTerminal[users.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, users.Count), new ParallelOptions { MaxDegreeOfParallelism = 32 },
             async (i, _) => clients[i] = await ConnectAsync(users[i], i));
         return clients;
     }
 
-    public static async Task CloseAllAsync(IEnumerable<SignalRTestClient> clients) =>
+    public static async Task CloseAllAsync(IEnumerable<TestTerminal> clients) =>
         await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (c, _) => await c.DisposeAsync());
 
     public static void Log(string message) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");

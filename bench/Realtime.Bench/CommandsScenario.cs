@@ -83,7 +83,7 @@ public static class CommandsScenario
     /// Each user must have received, for each group it created, the events 1..lastSeq in order, and its own system
     /// messages (one GroupCreated per group) gapless. Waits up to 10 s for late pushes.
     /// </summary>
-    private static async Task<(int Groups, int Missing, int Disorder)> CheckPushesAsync(SignalRTestClient[] clients, Dictionary<string, long>[] lastSeqs)
+    private static async Task<(int Groups, int Missing, int Disorder)> CheckPushesAsync(TestTerminal[] clients, Dictionary<string, long>[] lastSeqs)
     {
         var deadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
         while (true)

@@ -92,7 +92,7 @@ public static class FanoutScenario
     }
 
     /// <summary>Takes this terminal's GroupEvents of the group until K messages arrived or it heard nothing for a while.</summary>
-    private static async Task ConsumeAsync(SignalRTestClient client, string groupId, int k, List<Delivery> got)
+    private static async Task ConsumeAsync(TestTerminal client, string groupId, int k, List<Delivery> got)
     {
         while (got.Count < k)
         {

@@ -108,7 +108,7 @@ public static class ManyGroupsScenario
     /// <summary>One connect → WhoAmI → full Sync → live message → disconnect of U on one node (live &lt; 0: no live check).</summary>
     private static async Task<Round> RoundAsync(
         Bench bench, string user, string idle, int node, int live, Dictionary<string, long> cursors, long systemCursor, string[] groupIds,
-        Dictionary<string, List<long>> expected, SignalRTestClient[] ownerClients, Checks checks)
+        Dictionary<string, List<long>> expected, TestTerminal[] ownerClients, Checks checks)
     {
         // Reference: the same connect for a user in no group.
         var z0 = Stopwatch.GetTimestamp();

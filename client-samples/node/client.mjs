@@ -74,23 +74,49 @@ function describeEvent(e) {
 
 /**
  * systemSeq: last system seq seen (0 = none). groups: groupId -> last group seq seen.
- * Saved after every change when --state is given.
+ * epochs: groupId -> the epoch of the group those seqs belong to (a group id dissolved and
+ * created again is a new group with a new epoch and its own seqs). Saved after every change
+ * when --state is given.
  */
 const cursors = loadState();
 
 function loadState() {
   if (opts.state && existsSync(opts.state)) {
     const saved = JSON.parse(readFileSync(opts.state, "utf8"));
-    return { fresh: false, systemSeq: saved.systemSeq ?? 0, groups: new Map(Object.entries(saved.groups ?? {})) };
+    return {
+      fresh: false,
+      systemSeq: saved.systemSeq ?? 0,
+      groups: new Map(Object.entries(saved.groups ?? {})),
+      epochs: new Map(Object.entries(saved.epochs ?? {})),
+    };
   }
-  return { fresh: true, systemSeq: 0, groups: new Map() };
+  return { fresh: true, systemSeq: 0, groups: new Map(), epochs: new Map() };
 }
 
 function saveState() {
   if (!opts.state) return;
   const tmp = `${opts.state}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ systemSeq: cursors.systemSeq, groups: Object.fromEntries(cursors.groups) }, null, 2));
+  const { systemSeq, groups, epochs } = cursors;
+  writeFileSync(tmp, JSON.stringify({ systemSeq, groups: Object.fromEntries(groups), epochs: Object.fromEntries(epochs) }, null, 2));
   renameSync(tmp, opts.state);
+}
+
+/** Sets a group's cursor; with an epoch, the group (incarnation of the id) it belongs to. */
+function setCursor(groupId, seq, epoch) {
+  cursors.groups.set(groupId, seq);
+  if (epoch) cursors.epochs.set(groupId, epoch);
+}
+
+function dropCursor(groupId) {
+  cursors.groups.delete(groupId);
+  cursors.epochs.delete(groupId);
+}
+
+/** What Sync is sent for a group: { since, epoch } once the epoch is known, else the plain seq. */
+function syncCursor(groupId) {
+  const since = cursors.groups.get(groupId);
+  const epoch = cursors.epochs.get(groupId);
+  return epoch ? { since, epoch } : since;
 }
 
 // ----------------------------------------------------------------------------- connection
@@ -141,7 +167,10 @@ function applySystem(m, source) {
     // The group's stream starts after joinSeq (what came before is not ours to see); fetch
     // anything already past it.
     const joinSeq = m.data?.joinSeq ?? 0;
-    if (!(cursors.groups.get(m.groupId) >= joinSeq)) cursors.groups.set(m.groupId, joinSeq);
+    const epoch = m.data?.epoch;
+    const known = cursors.epochs.get(m.groupId);
+    // Another epoch: the id was dissolved and created again, a new group whose seqs start over.
+    if ((epoch && known && known !== epoch) || !(cursors.groups.get(m.groupId) >= joinSeq)) setCursor(m.groupId, joinSeq, epoch);
     unknownGroups.delete(m.groupId);
     wantSync(`joined ${m.groupId}`);
   }
@@ -165,7 +194,7 @@ function applyEvent(e, source) {
   cursors.groups.set(e.groupId, e.seq);
   print(`[${e.groupId} #${e.seq}${source === "sync" ? " sync" : ""}] ${describeEvent(e)}`);
   if (e.type === "GroupDissolved") {
-    cursors.groups.delete(e.groupId);
+    dropCursor(e.groupId);
     info(`${e.groupId} was dissolved`);
   }
   saveState();
@@ -177,24 +206,38 @@ async function sync(reason) {
   debug(`sync (${reason}) from system ${cursors.systemSeq}, ${cursors.groups.size} groups`);
   let rounds = 0;
   for (;;) {
-    const asked = Object.fromEntries(cursors.groups);
+    const asked = Object.fromEntries([...cursors.groups.keys()].map((id) => [id, syncCursor(id)]));
     const result = await connection.invoke("Sync", { systemSince: cursors.systemSeq, groups: asked, limit: 200 });
     rounds++;
     if (result.system.tooOld) info("some system messages were already trimmed by retention");
     for (const m of result.system.items) applySystem(m, "sync");
     let more = result.system.hasMore;
     for (const [groupId, g] of Object.entries(result.groups)) {
-      if (g.tooOld) {
-        // The log no longer reaches back to our cursor: reload the group's state instead.
+      const askedEpoch = asked[groupId]?.epoch;
+      if (g.tooOld && askedEpoch && g.epoch && g.epoch !== askedEpoch) {
+        // Our cursor belongs to an earlier group of this id (dissolved, then created again):
+        // reload the new group's state and read its log from where our part of it starts.
         const { groups } = await connection.invoke("GetGroups", [groupId]);
-        info(`${groupId}: events after #${asked[groupId]} were trimmed; jumping to #${groups[0]?.lastSeq ?? "?"} (reload its state)`);
-        if (groups[0]) cursors.groups.set(groupId, groups[0].lastSeq);
+        info(`${groupId} is a new group (epoch ${g.epoch}): reload its state${groups[0] ? ` (${groups[0].name})` : ""}; reading it from #${g.next}`);
+        if (cursors.epochs.get(groupId) === askedEpoch) setCursor(groupId, g.next, g.epoch);
         more = true;
         continue;
       }
+      if (g.tooOld) {
+        // The log no longer reaches back to our cursor: reload the group's state instead.
+        const { groups } = await connection.invoke("GetGroups", [groupId]);
+        const since = asked[groupId]?.since ?? asked[groupId];
+        info(`${groupId}: events after #${since} were trimmed; jumping to #${groups[0]?.lastSeq ?? "?"} (reload its state)`);
+        // Not a member of the group now under this id (GetGroups fails it): nothing more to read.
+        if (groups[0]) setCursor(groupId, groups[0].lastSeq, g.epoch);
+        else dropCursor(groupId);
+        more = true;
+        continue;
+      }
+      if (g.epoch && cursors.groups.has(groupId) && !cursors.epochs.has(groupId)) cursors.epochs.set(groupId, g.epoch);
       for (const e of g.items) applyEvent({ ...e, groupId }, "sync");
       if (g.removed && !g.hasMore && cursors.groups.has(groupId)) {
-        cursors.groups.delete(groupId);
+        dropCursor(groupId);
         info(`no longer a member of ${groupId}`);
       }
       more ||= g.hasMore;
@@ -224,7 +267,7 @@ async function baseline() {
     cursors.systemSeq = r.system.next;
     if (!r.system.hasMore) break;
   }
-  for (const g of await joinedGroups()) cursors.groups.set(g.groupId, g.lastSeq);
+  for (const g of await joinedGroups()) setCursor(g.groupId, g.lastSeq, g.epoch);
   cursors.fresh = false;
   saveState();
   info(`starting from now: ${skipped} earlier system message(s) skipped, ${cursors.groups.size} group(s)`);

@@ -45,13 +45,39 @@ class RealtimeWebClient {
 
   load() {
     const saved = this.storage?.getItem(this.storageKey);
-    if (!saved) return { fresh: true, systemSeq: 0, groups: new Map() };
+    // groups: groupId -> last seq seen; epochs: groupId -> the epoch of the group those seqs
+    // belong to (an id dissolved and created again is a new group, with its own seqs).
+    if (!saved) return { fresh: true, systemSeq: 0, groups: new Map(), epochs: new Map() };
     const parsed = JSON.parse(saved);
-    return { fresh: false, systemSeq: parsed.systemSeq ?? 0, groups: new Map(Object.entries(parsed.groups ?? {})) };
+    return {
+      fresh: false,
+      systemSeq: parsed.systemSeq ?? 0,
+      groups: new Map(Object.entries(parsed.groups ?? {})),
+      epochs: new Map(Object.entries(parsed.epochs ?? {})),
+    };
   }
 
   save() {
-    this.storage?.setItem(this.storageKey, JSON.stringify({ systemSeq: this.cursors.systemSeq, groups: Object.fromEntries(this.cursors.groups) }));
+    const { systemSeq, groups, epochs } = this.cursors;
+    this.storage?.setItem(this.storageKey, JSON.stringify({ systemSeq, groups: Object.fromEntries(groups), epochs: Object.fromEntries(epochs) }));
+  }
+
+  /** Sets a group's cursor; with an epoch, the group (incarnation of the id) it belongs to. */
+  setCursor(groupId, seq, epoch) {
+    this.cursors.groups.set(groupId, seq);
+    if (epoch) this.cursors.epochs.set(groupId, epoch);
+  }
+
+  dropCursor(groupId) {
+    this.cursors.groups.delete(groupId);
+    this.cursors.epochs.delete(groupId);
+  }
+
+  /** What Sync is sent for a group: { since, epoch } once the epoch is known, else the plain seq. */
+  syncCursor(groupId) {
+    const since = this.cursors.groups.get(groupId);
+    const epoch = this.cursors.epochs.get(groupId);
+    return epoch ? { since, epoch } : since;
   }
 
   /** Forgets the saved cursors of this user and device (the next connect starts from now). */
@@ -120,7 +146,10 @@ class RealtimeWebClient {
     if ((m.type === "JoinedGroup" || m.type === "GroupCreated") && m.groupId) {
       // The group's stream starts after joinSeq.
       const joinSeq = m.data?.joinSeq ?? 0;
-      if (!(c.groups.get(m.groupId) >= joinSeq)) c.groups.set(m.groupId, joinSeq);
+      const epoch = m.data?.epoch;
+      const known = c.epochs.get(m.groupId);
+      // Another epoch: the id was dissolved and created again, a new group whose seqs start over.
+      if ((epoch && known && known !== epoch) || !(c.groups.get(m.groupId) >= joinSeq)) this.setCursor(m.groupId, joinSeq, epoch);
       this.unknownGroups.delete(m.groupId);
       this.wantSync();
       this.onGroupsChanged();
@@ -145,7 +174,7 @@ class RealtimeWebClient {
     this.cursors.groups.set(e.groupId, e.seq);
     this.onPush("GroupEvent", e, source);
     if (e.type === "GroupDissolved") {
-      this.cursors.groups.delete(e.groupId);
+      this.dropCursor(e.groupId);
       this.onGroupsChanged();
     } else if (e.type !== "Message") {
       this.onGroupsChanged();
@@ -158,22 +187,35 @@ class RealtimeWebClient {
     this.syncWanted = false;
     const c = this.cursors;
     for (;;) {
-      const asked = Object.fromEntries(c.groups);
+      const asked = Object.fromEntries([...c.groups.keys()].map((id) => [id, this.syncCursor(id)]));
       const r = await this.invoke("Sync", { systemSince: c.systemSeq, groups: asked, limit: 200 });
       if (r.system.tooOld) this.onInfo("some system messages were trimmed by retention");
       for (const m of r.system.items) this.applySystem(m, "sync");
       let more = r.system.hasMore;
       for (const [groupId, g] of Object.entries(r.groups)) {
-        if (g.tooOld) {
-          const { groups } = await this.invoke("GetGroups", [groupId]);
-          this.onInfo(`${groupId}: events were trimmed; jumping to the group's current state`);
-          if (groups[0]) c.groups.set(groupId, groups[0].lastSeq);
+        const askedEpoch = asked[groupId]?.epoch;
+        if (g.tooOld && askedEpoch && g.epoch && g.epoch !== askedEpoch) {
+          // Our cursor belongs to an earlier group of this id (dissolved, then created again):
+          // reload the new group's state and read its log from where our part of it starts.
+          this.onInfo(`${groupId} is a new group: reloading it from #${g.next}`);
+          if (c.epochs.get(groupId) === askedEpoch) this.setCursor(groupId, g.next, g.epoch);
+          this.onGroupsChanged();
           more = true;
           continue;
         }
+        if (g.tooOld) {
+          const { groups } = await this.invoke("GetGroups", [groupId]);
+          this.onInfo(`${groupId}: events were trimmed; jumping to the group's current state`);
+          // Not a member of the group now under this id (GetGroups fails it): nothing more to read.
+          if (groups[0]) this.setCursor(groupId, groups[0].lastSeq, g.epoch);
+          else this.dropCursor(groupId);
+          more = true;
+          continue;
+        }
+        if (g.epoch && c.groups.has(groupId) && !c.epochs.has(groupId)) c.epochs.set(groupId, g.epoch);
         for (const e of g.items) this.applyEvent({ ...e, groupId }, "sync");
         if (g.removed && !g.hasMore && c.groups.has(groupId)) {
-          c.groups.delete(groupId);
+          this.dropCursor(groupId);
           this.onInfo(`no longer a member of ${groupId}`);
           this.onGroupsChanged();
         }
@@ -199,7 +241,7 @@ class RealtimeWebClient {
       this.cursors.systemSeq = r.system.next;
       if (!r.system.hasMore) break;
     }
-    for (const g of await this.joinedGroups()) this.cursors.groups.set(g.groupId, g.lastSeq);
+    for (const g of await this.joinedGroups()) this.setCursor(g.groupId, g.lastSeq, g.epoch);
     this.cursors.fresh = false;
     this.save();
   }

@@ -142,6 +142,57 @@ test("webSample_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TI
   }
 });
 
+test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFromItsStart", TEST_TIMEOUT, async () => {
+  const RealtimeWebClient = loadWebClientClass();
+  const o = await owner(NODE1);
+  const user = uniqueId("web");
+  const token = makeToken({ user });
+  const storage = memoryStorage();
+  const device = uniqueId("browser");
+  const groupId = uniqueId("reused");
+  const make = (url, feed) =>
+    new RealtimeWebClient({ url, token, device, storage, onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }) });
+  const saved = () => JSON.parse([...storage.map.values()][0]);
+
+  const first = new Feed();
+  let web = make(NODE2, first);
+  try {
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    await invoke(o.connection, "CreateGroup", { type: "Public", name: "first", groupId, members: [user] });
+    const joined = await first.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
+    for (const text of ["a1", "a2"]) await invoke(o.connection, "SendMessage", { groupId, text });
+    await first.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === 3, "a2");
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()");
+    const oldEpoch = joined.item.data.epoch;
+    assert.equal(typeof oldEpoch, "string");
+    assert.deepEqual([saved().groups[groupId], saved().epochs[groupId]], [3, oldEpoch], "the cursor is saved with its epoch");
+
+    // While the client is away, the id becomes another group, whose log grows past the old cursor.
+    await invoke(o.connection, "DissolveGroup", groupId);
+    await invoke(o.connection, "CreateGroup", { type: "Public", name: "second", groupId, members: [user] });
+    for (const text of ["b1", "b2", "b3", "b4"]) await invoke(o.connection, "SendMessage", { groupId, text });
+
+    const second = new Feed();
+    web = make(NODE1, second);
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect() again");
+    const live = await invoke(o.connection, "SendMessage", { groupId, text: "live" });
+    await second.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === live.seq, "the live message");
+
+    assert.ok(!second.items.some((p) => p.kind === "info" && /^error/.test(p.text)), JSON.stringify(second.items));
+    // The whole new group, from its first event: nothing of it taken as following the old one.
+    assert.deepEqual(
+      second.items.filter((p) => p.kind === "GroupEvent" && p.item.groupId === groupId).map((p) => [p.item.seq, p.item.type, p.item.data.text, p.source]),
+      [[1, "MembersJoined", undefined, "sync"], [2, "Message", "b1", "sync"], [3, "Message", "b2", "sync"], [4, "Message", "b3", "sync"], [5, "Message", "b4", "sync"], [6, "Message", "live", "live"]],
+    );
+    const rejoined = second.items.find((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId);
+    assert.ok(rejoined, "the new group's JoinedGroup came through Sync");
+    assert.notEqual(rejoined.item.data.epoch, oldEpoch);
+    assert.deepEqual([saved().groups[groupId], saved().epochs[groupId]], [6, rejoined.item.data.epoch]);
+  } finally {
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+  }
+});
+
 // ------------------------------------------------------------------------------ node sample
 
 const cliReady = existsSync(`${SAMPLES}node/node_modules/@microsoft/signalr/package.json`);

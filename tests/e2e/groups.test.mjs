@@ -268,6 +268,38 @@ test("sync_MemberReconnectsToOtherNode_GetsExactlyTheMissedEventsInOrder", TEST_
   await close(member);
 });
 
+test("sync_EpochCursorOfADissolvedGroupWhoseIdWasTakenAgain_TooOldOnTheOtherNode", TEST_TIMEOUT, async () => {
+  const owner = await user(uniqueId("owner"), NODE1);
+  const member = await user(uniqueId("member"), NODE2);
+  const groupId = uniqueId("again");
+  await createGroup(owner, [member], { groupId });
+  const { system } = await joined(member, groupId);
+  const oldEpoch = system.data.epoch;
+  assert.match(oldEpoch, /^[A-Za-z0-9_-]{16,64}$/, "an opaque, URL-safe epoch");
+  const before = await invoke(member.connection, "Sync", { systemSince: 0, groups: { [groupId]: { since: 0, epoch: oldEpoch } } });
+  assert.deepEqual([before.groups[groupId].epoch, before.groups[groupId].next, before.groups[groupId].tooOld], [oldEpoch, 1, false]);
+
+  await invoke(owner.connection, "DissolveGroup", groupId);
+  await createGroup(owner, [member], { groupId });
+  await invoke(owner.connection, "SendMessage", { groupId, text: "new group" });
+  const rejoined = await member.inbox.waitFor("SystemMessage", (m) => m.type === "JoinedGroup" && m.groupId === groupId && m.data.epoch !== oldEpoch);
+  const list = await invoke(member.connection, "GetJoinedGroups", { offset: 0, limit: 1000 });
+  assert.equal(list.groups.find((g) => g.groupId === groupId).epoch, rejoined.data.epoch);
+
+  // The old cursor (seq 1) is below the new group's lastSeq (2): only the epoch tells them apart.
+  const stale = (await invoke(member.connection, "Sync", { systemSince: 0, groups: { [groupId]: { since: 1, epoch: oldEpoch } } })).groups[groupId];
+  assert.deepEqual(
+    [stale.tooOld, stale.items, stale.hasMore, stale.epoch, stale.next],
+    [true, [], false, rejoined.data.epoch, 0],
+  );
+  const fresh = (await invoke(member.connection, "Sync", { systemSince: 0, groups: { [groupId]: { since: stale.next, epoch: stale.epoch } } })).groups[groupId];
+  assert.equal(fresh.tooOld, false);
+  assert.deepEqual(fresh.items.map((e) => [e.seq, e.type]), [[1, "MembersJoined"], [2, "Message"]]);
+
+  await close(owner);
+  await close(member);
+});
+
 test("removeMembers_KickedMemberOnNode2_GetsKickedAndNoLaterEvents", TEST_TIMEOUT, async () => {
   const owner = await user(uniqueId("owner"), NODE1);
   const kicked = await user(uniqueId("kicked"), NODE2);

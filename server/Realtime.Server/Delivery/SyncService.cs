@@ -30,7 +30,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
         foreach (var (groupId, groupSince) in cursors)
         {
             if (!Ids.IsValidGroupId(groupId)) throw RealtimeException.Invalid("groups", $"'{groupId}' is not a valid group id");
-            if (groupSince < 0) throw RealtimeException.Invalid("groups", $"the cursor of {groupId} must not be negative");
+            if (groupSince.Since < 0) throw RealtimeException.Invalid("groups", $"the cursor of {groupId} must not be negative");
         }
 
         metrics.SyncRequests.Add(1);
@@ -68,7 +68,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
     /// past it answer hasMore with nothing, and the client asks again from where it is.
     /// </summary>
     private static async Task<Dictionary<string, GroupSync>> GroupsAsync(
-        NpgsqlConnection c, string appId, string userId, Dictionary<string, long> cursors, int limit, int budget)
+        NpgsqlConnection c, string appId, string userId, Dictionary<string, SyncCursor> cursors, int limit, int budget)
     {
         var result = new Dictionary<string, GroupSync>(StringComparer.Ordinal);
         if (cursors.Count == 0) return result;
@@ -81,13 +81,15 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
                 FROM groups g JOIN member_windows w ON w.gid = g.gid AND w.user_id = @userId
                 WHERE g.app_id = @appId AND g.group_id = ANY(@groupIds)
                 GROUP BY g.group_id)
-            SELECT l.group_id, w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq
+            SELECT l.group_id, w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq, g.epoch
             FROM latest l JOIN groups g ON g.gid = l.gid JOIN member_windows w ON w.gid = l.gid AND w.user_id = @userId
             ORDER BY w.gid, w.from_seq
             """, new { appId, userId, groupIds = cursors.Keys.ToArray() }))
             .GroupBy(w => w.GroupId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
-        var known = cursors.Where(kv => windows.ContainsKey(kv.Key)).Select(kv => (GroupId: kv.Key, Since: kv.Value, windows[kv.Key][0].Gid)).ToList();
+        // A cursor of another incarnation of the id (its epoch is not this one's) reads nothing here.
+        var known = cursors.Where(kv => windows.TryGetValue(kv.Key, out var ws) && !SyncEpochs.IsOther(kv.Value, ws[0].Epoch))
+            .Select(kv => (GroupId: kv.Key, kv.Value.Since, windows[kv.Key][0].Gid)).ToList();
         var available = (await c.QueryAsync<(long Gid, long N)>($"""
             SELECT q.gid, (SELECT count(*) FROM (SELECT 1 FROM group_events e
                                                  WHERE e.gid = q.gid AND e.seq > q.since AND {Visible} LIMIT @cap) x)
@@ -118,14 +120,20 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
             takes = wanted.Select(k => take[k.Gid]).ToArray(),
         })).ToLookup(e => e.Gid);
 
-        foreach (var (groupId, since) in cursors)
+        foreach (var (groupId, cursor) in cursors)
         {
+            var since = cursor.Since;
             if (!windows.TryGetValue(groupId, out var ws))
             {
                 result[groupId] = new GroupSync([], since, false, Removed: true, TooOld: false);
                 continue;
             }
             var gid = ws[0].Gid;
+            if (SyncEpochs.IsOther(cursor, ws[0].Epoch))
+            {
+                result[groupId] = SyncEpochs.Answer(ws.Select(w => (w.FromSeq, w.ToSeq)).ToList(), ws[0].TrimmedThrough, ws[0].Epoch);
+                continue;
+            }
             var items = events[gid].Select(e => new GroupEventDto(groupId, e.Seq, e.Id, e.Type, e.Actor, e.At, Parse(e.Data))).ToList();
             // Too old when the first event this user may see after the cursor was already trimmed,
             // or when the cursor is past the group's log (it belongs to an earlier group of the id).
@@ -133,7 +141,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
                 .Select(w => Math.Max(since, w.FromSeq) + 1).DefaultIfEmpty(long.MaxValue).Min();
             var tooOld = firstVisible <= ws[0].TrimmedThrough || since > ws[0].LastSeq;
             result[groupId] = new GroupSync(items, items.Count > 0 ? items[^1].Seq : since,
-                HasMore: available[gid] > items.Count, Removed: ws.All(w => w.ToSeq is not null), tooOld);
+                HasMore: available[gid] > items.Count, Removed: ws.All(w => w.ToSeq is not null), tooOld, ws[0].Epoch);
         }
         return result;
     }
@@ -170,5 +178,6 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
         public long? ToSeq { get; init; }
         public long TrimmedThrough { get; init; }
         public long LastSeq { get; init; }
+        public string Epoch { get; init; } = "";
     }
 }

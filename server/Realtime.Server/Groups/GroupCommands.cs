@@ -58,6 +58,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             // The body may run again after a deadlock retry: set everything it owns.
             group.CreatedAt = group.LastModified = s.Now;
             group.LastSeq = 0;
+            group.Epoch = GroupEpoch.New();
             group.Gid = await GroupRepository.InsertAsync(s, group)
                 ?? throw new RealtimeException(ErrorCode.GroupIdTaken, $"group id {group.GroupId} is taken");
 

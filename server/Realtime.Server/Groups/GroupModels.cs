@@ -74,7 +74,7 @@ public sealed record GetJoinedGroupsRequest(int? Offset = null, int? Limit = nul
 
 public sealed record JoinedGroup(
     string GroupId, GroupType Type, string Name, string FaceUrl, MemberRole Role, int MemberCount, long LastSeq,
-    DateTime JoinedAt, MsgRecvOption MsgRecvOption);
+    DateTime JoinedAt, MsgRecvOption MsgRecvOption, string Epoch);
 
 public sealed record JoinedGroupsResult(int Total, IReadOnlyList<JoinedGroup> Groups);
 
@@ -103,6 +103,8 @@ public sealed class GroupRow : Commands.IGroupLog
     public int MemberCount { get; set; }
     public int AdminCount { get; set; }
     public long LastSeq { get; set; }
+    /// <summary>This incarnation's opaque epoch (SPEC §4; see GroupEpoch).</summary>
+    public string Epoch { get; set; } = "";
 
     public GroupTypeRules Rules => GroupTypeRules.For(Type);
 

@@ -10,7 +10,7 @@ public static class GroupRepository
     private const string GroupColumns = """
         gid, app_id, group_id, type, name, introduction, notification, face_url, owner_id, max_members,
         apply_join_option, invite_option, invite_needs_confirm, mute_all, disabled, custom, created_at,
-        last_modified, version, member_count, admin_count, last_seq
+        last_modified, version, member_count, admin_count, last_seq, epoch
         """;
 
     /// <summary>The live group, locked: every invariant spanning its rows is checked under this lock.</summary>
@@ -44,17 +44,17 @@ public static class GroupRepository
         s.Connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             INSERT INTO groups (app_id, group_id, type, name, introduction, notification, face_url, owner_id, max_members,
                 apply_join_option, invite_option, invite_needs_confirm, mute_all, custom, created_at, last_modified,
-                version, member_count, admin_count, last_seq)
+                version, member_count, admin_count, last_seq, epoch)
             VALUES (@AppId, @GroupId, @Type, @Name, @Introduction, @Notification, @FaceUrl, @OwnerId, @MaxMembers,
                 @ApplyJoinOption, @InviteOption, @InviteNeedsConfirm, false, @Custom, @CreatedAt, @LastModified,
-                1, @MemberCount, 0, 0)
+                1, @MemberCount, 0, 0, @Epoch)
             ON CONFLICT (app_id, group_id) WHERE dissolved_at IS NULL DO NOTHING
             RETURNING gid
             """, new
         {
             g.AppId, g.GroupId, Type = g.Type.ToString(), g.Name, g.Introduction, g.Notification, g.FaceUrl, g.OwnerId,
             g.MaxMembers, ApplyJoinOption = g.ApplyJoinOption.ToString(), InviteOption = g.InviteOption.ToString(),
-            g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount,
+            g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount, g.Epoch,
         }, s.Transaction));
 
     /// <summary>Writes every mutable column of the group row back.</summary>

@@ -141,14 +141,14 @@ public static class MemberRepository
         var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT count(*) FROM group_members WHERE app_id = @appId AND user_id = @userId", args, cancellationToken: ct));
         var rows = await c.QueryAsync<JoinedRow>(new CommandDefinition("""
-            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option
+            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option, g.epoch
             FROM group_members m JOIN groups g ON g.gid = m.gid
             WHERE m.app_id = @appId AND m.user_id = @userId
             ORDER BY m.joined_at, g.group_id
             OFFSET @offset LIMIT @limit
             """, args, cancellationToken: ct));
         return new JoinedGroupsResult(total, rows.Select(r => new JoinedGroup(
-            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption)).ToList());
+            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption, r.Epoch)).ToList());
     }
 
     private sealed class JoinedRow
@@ -162,6 +162,7 @@ public static class MemberRepository
         public long LastSeq { get; init; }
         public DateTime JoinedAt { get; init; }
         public MsgRecvOption MsgRecvOption { get; init; }
+        public string Epoch { get; init; } = "";
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         await CountJoinedAsync(s, g, everyone, +1);
         await MemberRepository.AddAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
         s.Attach(ownerId, g);
-        s.SystemMessage(ownerId, "GroupCreated", g.GroupId, new { type = g.Type, name = g.Name, joinSeq = g.LastSeq });
+        s.SystemMessage(ownerId, "GroupCreated", g.GroupId, new { type = g.Type, name = g.Name, joinSeq = g.LastSeq, epoch = g.Epoch });
         if (members.Count > 0) await AnnounceJoinAsync(s, g, members, inviter: ownerId, push: true);
     }
 
@@ -117,7 +117,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         var joinSeq = g.LastSeq;
         foreach (var u in joined) s.Attach(u, g);
         await s.AppendGroupEventAsync(g, "MembersJoined", new { userIds = joined, inviter }, push);
-        foreach (var u in joined) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter });
+        foreach (var u in joined) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter, epoch = g.Epoch });
     }
 
     /// <summary>

@@ -149,6 +149,28 @@ public sealed class CrossNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connect_RacingWithAJoinOnTheOtherNode_TerminalIsAttachedOnceConnected()
+    {
+        // The join's attach may reach node A before the new terminal is known there, and the
+        // terminal's own read of its groups may run before the join commits: the read must
+        // wait for the join, or the terminal never hears the group live.
+        var owner = Unique("o");
+        await using var ownerOnB = await B.ConnectAsync(owner);
+        for (var round = 0; round < 20; round++)
+        {
+            var user = Unique("u");
+            var connecting = TestTerminal.ConnectAsync(A.HubUrl, TestTokens.Issue(user), "d1", waitUntilAttached: false);
+            var created = ownerOnB.InvokeAsync("CreateGroup", new { type = "Public", name = $"race {round}", members = new[] { user } });
+            await using var terminal = await connecting;
+            var groupId = (await created).Str("groupId");
+            await terminal.InvokeAsync("WhoAmI"); // the hub's OnConnectedAsync has finished
+
+            var sent = await ownerOnB.InvokeAsync("SendMessage", new { groupId, text = "live" });
+            await terminal.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId && a[0].Long("seq") == sent.Long("seq"));
+        }
+    }
+
+    [Fact]
     public async Task NodeStopped_ClientsReconnectToOtherNodeAndSyncBringsThemLevel()
     {
         var (owner, member) = (Unique("o"), Unique("m"));

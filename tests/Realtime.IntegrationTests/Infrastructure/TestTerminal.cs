@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
-using Realtime.Server.Hubs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Realtime.IntegrationTests.Infrastructure;
 
@@ -33,12 +33,11 @@ public sealed class TestTerminal : IAsyncDisposable
     {
         _connection = connection;
         // Every server-to-client method of the hub, arguments taken as raw JSON.
-        foreach (var method in typeof(IGroupClient).GetMethods())
+        foreach (var method in ServerMethods)
         {
-            var types = Enumerable.Repeat(typeof(JsonElement), method.GetParameters().Length).ToArray();
-            connection.On(method.Name, types, (args, _) =>
+            connection.On(method, [typeof(JsonElement)], (args, _) =>
             {
-                Deliver(method.Name, [.. args.Select(a => a is JsonElement e ? e : JsonSerializer.SerializeToElement(a, JsonOptions))]);
+                Deliver(method, [.. args.Select(a => a is JsonElement e ? e : JsonSerializer.SerializeToElement(a, JsonOptions))]);
                 return Task.CompletedTask;
             }, this);
         }
@@ -49,6 +48,13 @@ public sealed class TestTerminal : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// The hub's server-to-client methods (SPEC §4), each with one argument. Listed rather than
+    /// reflected from the server's IGroupClient so the bench can share this file; a test checks
+    /// the two agree.
+    /// </summary>
+    public static readonly string[] ServerMethods = ["SystemMessage", "GroupEvent"];
+
     /// <summary>Everything the server called on this client, in arrival order.</summary>
     public IReadOnlyList<(string Target, JsonElement[] Args)> Received { get { lock (_gate) return _received.ToArray(); } }
 
@@ -58,9 +64,11 @@ public sealed class TestTerminal : IAsyncDisposable
     /// <summary>
     /// Connects and returns once the hub's OnConnectedAsync has finished (the terminal is attached to its groups).
     /// The token goes in the access_token query parameter, as browsers send it, or with <paramref name="useBearerHeader"/>
-    /// in an "Authorization: Bearer" header.
+    /// in an "Authorization: Bearer" header. <paramref name="waitUntilAttached"/> false returns at the handshake, as a
+    /// real client's start does.
     /// </summary>
-    public static async Task<TestTerminal> ConnectAsync(Uri hubUrl, string? accessToken, string? device = null, bool useBearerHeader = false, TimeSpan? timeout = null)
+    public static async Task<TestTerminal> ConnectAsync(
+        Uri hubUrl, string? accessToken, string? device = null, bool useBearerHeader = false, TimeSpan? timeout = null, bool waitUntilAttached = true)
     {
         var limit = timeout ?? DefaultTimeout;
         var connection = new HubConnectionBuilder()
@@ -85,7 +93,7 @@ public sealed class TestTerminal : IAsyncDisposable
                 catch (OperationCanceledException e) when (cts.IsCancellationRequested) { throw new TimeoutException($"Connecting to {hubUrl} timed out after {limit.TotalSeconds:0.###} s.", e); }
             }
             // The handshake answer precedes OnConnectedAsync, but invocations wait for it: after this answer the terminal is attached.
-            await client.InvokeAsync("WhoAmI");
+            if (waitUntilAttached) await client.InvokeAsync("WhoAmI");
             return client;
         }
         catch
