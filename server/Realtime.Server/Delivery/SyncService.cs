@@ -37,21 +37,21 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
         await using var c = await db.OpenAsync(ct);
         // One snapshot, so the system stream and the group streams agree with each other.
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var system = await SystemAsync(c, appId, userId, since, limit);
-        var groups = await GroupsAsync(c, appId, userId, cursors, limit, options.Value.SyncMaxItems - system.Items.Count);
+        var system = await SystemAsync(c, appId, userId, since, limit, ct);
+        var groups = await GroupsAsync(c, appId, userId, cursors, limit, options.Value.SyncMaxItems - system.Items.Count, ct);
         await tx.CommitAsync(ct);
         return new SyncResult(system, groups);
     }
 
-    private static async Task<SystemSync> SystemAsync(NpgsqlConnection c, string appId, string userId, long since, int limit)
+    private static async Task<SystemSync> SystemAsync(NpgsqlConnection c, string appId, string userId, long since, int limit, CancellationToken ct)
     {
-        var trimmed = await c.ExecuteScalarAsync<long?>(
-            "SELECT trimmed_through FROM users WHERE app_id = @appId AND user_id = @userId", new { appId, userId }) ?? 0;
-        var rows = (await c.QueryAsync<LogRow>("""
+        var trimmed = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT trimmed_through FROM users WHERE app_id = @appId AND user_id = @userId", new { appId, userId }, cancellationToken: ct)) ?? 0;
+        var rows = (await c.QueryAsync<LogRow>(new CommandDefinition("""
             SELECT seq, id, type, group_id, actor, at, data::text AS data FROM system_messages
             WHERE app_id = @appId AND user_id = @userId AND seq > @since
             ORDER BY seq LIMIT @take
-            """, new { appId, userId, since, take = limit + 1 })).ToList();
+            """, new { appId, userId, since, take = limit + 1 }, cancellationToken: ct))).ToList();
         var items = rows.Take(limit).Select(m => new SystemMessageDto(m.Seq, m.Id, m.Type, m.GroupId, m.Actor, m.At, Parse(m.Data))).ToList();
         return new SystemSync(items, items.Count > 0 ? items[^1].Seq : since, rows.Count > limit, since < trimmed);
     }
@@ -68,14 +68,14 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
     /// past it answer hasMore with nothing, and the client asks again from where it is.
     /// </summary>
     private static async Task<Dictionary<string, GroupSync>> GroupsAsync(
-        NpgsqlConnection c, string appId, string userId, Dictionary<string, SyncCursor> cursors, int limit, int budget)
+        NpgsqlConnection c, string appId, string userId, Dictionary<string, SyncCursor> cursors, int limit, int budget, CancellationToken ct)
     {
         var result = new Dictionary<string, GroupSync>(StringComparer.Ordinal);
         if (cursors.Count == 0) return result;
 
         // The latest incarnation of each id in which the user ever had a window (a dissolved
         // group's id may be taken again by a new group), with all the user's windows on it.
-        var windows = (await c.QueryAsync<WindowRow>("""
+        var windows = (await c.QueryAsync<WindowRow>(new CommandDefinition("""
             WITH latest AS (
                 SELECT g.group_id, max(g.gid) AS gid
                 FROM groups g JOIN member_windows w ON w.gid = g.gid AND w.user_id = @userId
@@ -84,17 +84,17 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
             SELECT l.group_id, w.gid, w.from_seq, w.to_seq, g.trimmed_through, g.last_seq, g.epoch
             FROM latest l JOIN groups g ON g.gid = l.gid JOIN member_windows w ON w.gid = l.gid AND w.user_id = @userId
             ORDER BY w.gid, w.from_seq
-            """, new { appId, userId, groupIds = cursors.Keys.ToArray() }))
+            """, new { appId, userId, groupIds = cursors.Keys.ToArray() }, cancellationToken: ct)))
             .GroupBy(w => w.GroupId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
         // A cursor of another incarnation of the id (its epoch is not this one's) reads nothing here.
         var known = cursors.Where(kv => windows.TryGetValue(kv.Key, out var ws) && !SyncEpochs.IsOther(kv.Value, ws[0].Epoch))
             .Select(kv => (GroupId: kv.Key, kv.Value.Since, windows[kv.Key][0].Gid)).ToList();
-        var available = (await c.QueryAsync<(long Gid, long N)>($"""
+        var available = (await c.QueryAsync<(long Gid, long N)>(new CommandDefinition($"""
             SELECT q.gid, (SELECT count(*) FROM (SELECT 1 FROM group_events e
                                                  WHERE e.gid = q.gid AND e.seq > q.since AND {Visible} LIMIT @cap) x)
             FROM unnest(@gids, @sinces) AS q(gid, since)
-            """, new { userId, gids = known.Select(k => k.Gid).ToArray(), sinces = known.Select(k => k.Since).ToArray(), cap = limit + 1 }))
+            """, new { userId, gids = known.Select(k => k.Gid).ToArray(), sinces = known.Select(k => k.Since).ToArray(), cap = limit + 1 }, cancellationToken: ct)))
             .ToDictionary(r => r.Gid, r => (int)r.N);
 
         // Hand out the budget in the order the client listed its groups.
@@ -105,7 +105,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
             budget -= take[k.Gid];
         }
         var wanted = known.Where(k => take[k.Gid] > 0).ToList();
-        var events = (await c.QueryAsync<GroupLogRow>($"""
+        var events = (await c.QueryAsync<GroupLogRow>(new CommandDefinition($"""
             SELECT q.gid, e.seq, e.id, e.type, e.actor, e.at, e.data::text AS data
             FROM unnest(@gids, @sinces, @takes) AS q(gid, since, take)
             CROSS JOIN LATERAL (SELECT * FROM group_events e
@@ -118,7 +118,7 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
             gids = wanted.Select(k => k.Gid).ToArray(),
             sinces = wanted.Select(k => k.Since).ToArray(),
             takes = wanted.Select(k => take[k.Gid]).ToArray(),
-        })).ToLookup(e => e.Gid);
+        }, cancellationToken: ct))).ToLookup(e => e.Gid);
 
         foreach (var (groupId, cursor) in cursors)
         {
