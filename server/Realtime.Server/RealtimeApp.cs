@@ -33,6 +33,7 @@ public static class RealtimeApp
     {
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+        builder.WebHost.ConfigureKestrel(HttpErrors.ConfigureKestrel);
         builder.Logging.ClearProviders().AddJsonConsole(o =>
         {
             o.UseUtcTimestamp = true;
@@ -113,7 +114,10 @@ public static class RealtimeApp
                 // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
                 o.AddFilter<HubMetricsFilter>();
-                o.EnableDetailedErrors = false;
+                // Every hub method error is already ours (HubErrorFilter) and OnConnectedAsync maps its own, so the
+                // details left are SignalR's words about the client's own frames (argument counts, bad JSON, an
+                // unknown frame type), which a client needs to hear; SpecErrorHubProtocol puts the code in front.
+                o.EnableDetailedErrors = true;
                 // Room for a Sync request carrying cursors for every group a user may be in.
                 o.MaximumReceiveMessageSize = 256 * 1024;
             })
@@ -143,6 +147,7 @@ public static class RealtimeApp
 
     private static void MapEndpoints(WebApplication app)
     {
+        app.UseSpecErrors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });

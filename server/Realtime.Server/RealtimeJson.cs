@@ -7,7 +7,16 @@ namespace Realtime.Server;
 /// <summary>The wire JSON of hub and REST: camelCase, enums by name, unknown fields refused.</summary>
 public static class RealtimeJson
 {
-    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    /// <summary>
+    /// Binding options. Beyond <see cref="Configure"/> (shared with SignalR's protocol) they refuse duplicate keys
+    /// and check JSON payload values, which the protocol must not: there a whole hub argument is one JsonElement,
+    /// and a refusal would be a code-less binding failure instead of an InvalidArgument naming the field.
+    /// </summary>
+    public static JsonSerializerOptions Options { get; } = new(Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web)))
+    {
+        AllowDuplicateProperties = false,
+        Converters = { StrictJson.PayloadConverter },
+    };
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
@@ -15,8 +24,11 @@ public static class RealtimeJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.RespectNullableAnnotations = true;
-        if (!options.Converters.Any(c => c is JsonStringEnumConverter))
-            options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        // The Web defaults are lenient where SPEC §3 is not: "5" is no number, GroupID no groupId, a key counts once.
+        options.PropertyNameCaseInsensitive = false;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        if (!options.Converters.Any(c => c.GetType().DeclaringType == typeof(StrictJson)))
+            foreach (var converter in StrictJson.Converters) options.Converters.Add(converter);
         return options;
     }
 
@@ -42,7 +54,7 @@ public static class RealtimeJson
     /// </summary>
     public static string? String(JsonElement element, string field) => element.ValueKind switch
     {
-        JsonValueKind.String => element.GetString(),
+        JsonValueKind.String => StrictJson.ProblemOf(element) is { } problem ? throw RealtimeException.Invalid(field, problem) : element.GetString(),
         JsonValueKind.Null or JsonValueKind.Undefined => null,
         _ => throw RealtimeException.Invalid(field, "must be a string"),
     };
@@ -55,6 +67,7 @@ public static class RealtimeJson
 
     private static string Describe(JsonException e)
     {
+        if (e is StrictJsonException) return e.Message;
         var message = e.Message;
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
         {

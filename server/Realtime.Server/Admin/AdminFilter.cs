@@ -44,8 +44,8 @@ public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metric
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
         {
-            LogFailed(e, http.Request.Method, http.Request.Path);
             var mapped = ErrorMapping.ToRealtime(e);
+            if (mapped.Code == ErrorCode.Internal) LogFailed(e, http.Request.Method, http.Request.Path);
             outcome = mapped.Code.ToString();
             return Error(mapped);
         }

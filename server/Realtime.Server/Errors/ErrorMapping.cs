@@ -9,6 +9,8 @@ public static class ErrorMapping
     public static RealtimeException ToRealtime(Exception e) => e switch
     {
         RealtimeException r => r,
+        // Kestrel's word on the request itself (a body over its limit, a malformed chunk): the caller's to fix.
+        BadHttpRequestException b => new RealtimeException(ErrorCode.InvalidArgument, b.Message),
         _ when IsStorageUnavailable(e) => new RealtimeException(ErrorCode.Internal, "storage is unavailable; nothing was changed, retry later"),
         _ => new RealtimeException(ErrorCode.Internal, "internal error"),
     };

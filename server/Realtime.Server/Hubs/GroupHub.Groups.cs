@@ -13,7 +13,7 @@ public sealed partial class GroupHub
     {
         if (groupIds.ValueKind != JsonValueKind.Array || groupIds.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
             throw RealtimeException.Invalid("groupIds", "must be an array of group ids");
-        return GroupCommands.GetAsync(Actor, groupIds.EnumerateArray().Select(e => e.GetString()!).ToList(), Context.ConnectionAborted);
+        return GroupCommands.GetAsync(Actor, groupIds.EnumerateArray().Select(e => RealtimeJson.String(e, "groupIds")!).ToList(), Context.ConnectionAborted);
     }
 
     public Task<PublicGroupInfo> SearchGroup(JsonElement groupId) =>

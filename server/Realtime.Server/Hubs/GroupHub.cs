@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Realtime.Server.Auth;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
+using Realtime.Server.Errors;
 using Realtime.Server.Groups;
 using Realtime.Server.Membership;
 using Realtime.Server.Messaging;
@@ -51,12 +52,13 @@ public sealed partial class GroupHub(
             await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
             await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
         }
-        catch
+        catch (Exception e)
         {
             // SignalR calls no OnDisconnectedAsync for a connection that failed to connect.
             terminals.Remove(Context.ConnectionId);
             await presence.OfflineAsync(Context.ConnectionId);
-            throw;
+            // The close message carries this text to the client (detailed errors): ours, never the exception's.
+            throw new HubException(ErrorMapping.ToRealtime(e).HubMessage);
         }
         await base.OnConnectedAsync();
     }
