@@ -181,7 +181,8 @@ public static class RealtimeApp
             }
             await next(context);
         });
-        app.MapHub<GroupHub>(GroupHub.Path);
+        // A terminal lives no longer than its token: clients reconnect with a fresh one (SPEC §4).
+        app.MapHub<GroupHub>(GroupHub.Path, o => o.CloseOnAuthenticationExpiration = true);
         app.MapAdminApi();
     }
 

@@ -21,7 +21,7 @@ public sealed class RealtimeAuthenticationHandler(
         var token = TokenFrom(Request);
         if (token is null) return AuthenticateResult.NoResult();
 
-        var (caller, error) = await tokens.ValidateAsync(token);
+        var (caller, expires, error) = await tokens.ValidateWithExpiryAsync(token);
         if (caller is null) return AuthenticateResult.Fail(error ?? "invalid token");
 
         var claims = new List<Claim>
@@ -31,7 +31,9 @@ public sealed class RealtimeAuthenticationHandler(
         };
         if (caller.IsAdmin) claims.Add(new Claim(TokenService.RoleClaim, TokenService.AdminRole));
         var identity = new ClaimsIdentity(claims, SchemeName, "sub", TokenService.RoleClaim);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        // The expiry lets the hub close a terminal whose token runs out (CloseOnAuthenticationExpiration).
+        var properties = new AuthenticationProperties { ExpiresUtc = new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)) };
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, SchemeName));
     }
 
     private static string? TokenFrom(HttpRequest request)

@@ -34,6 +34,13 @@ public sealed class TokenService(AppRegistry apps)
     /// <summary>The caller, or null with a reason when the token is bad, expired, foreign or of an unknown app.</summary>
     public async Task<(Caller? Caller, string? Error)> ValidateAsync(string token)
     {
+        var (caller, _, error) = await ValidateWithExpiryAsync(token);
+        return (caller, error);
+    }
+
+    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry (UTC) for a valid one.</summary>
+    public async Task<(Caller? Caller, DateTime Expires, string? Error)> ValidateWithExpiryAsync(string token)
+    {
         string appId;
         try
         {
@@ -41,10 +48,10 @@ public sealed class TokenService(AppRegistry apps)
         }
         catch (ArgumentException)
         {
-            return (null, "malformed token");
+            return (null, default, "malformed token");
         }
         var key = apps.KeyOf(appId);
-        if (key is null) return (null, "unknown app");
+        if (key is null) return (null, default, "unknown app");
 
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
@@ -56,12 +63,12 @@ public sealed class TokenService(AppRegistry apps)
             RequireSignedTokens = true,
             ClockSkew = TimeSpan.FromSeconds(30),
         });
-        if (!result.IsValid) return (null, result.Exception?.GetType().Name ?? "invalid token");
+        if (!result.IsValid) return (null, default, result.Exception?.GetType().Name ?? "invalid token");
 
         var sub = result.Claims.TryGetValue("sub", out var s) ? s as string : null;
-        if (sub is null || !Ids.IsValidUserId(sub)) return (null, "invalid sub");
+        if (sub is null || !Ids.IsValidUserId(sub)) return (null, default, "invalid sub");
         var admin = result.Claims.TryGetValue(RoleClaim, out var r) && r as string == AdminRole;
-        return (new Caller(appId, sub, admin), null);
+        return (new Caller(appId, sub, admin), result.SecurityToken.ValidTo, null);
     }
 }
 

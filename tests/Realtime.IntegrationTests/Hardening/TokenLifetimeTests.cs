@@ -1,0 +1,23 @@
+using Realtime.IntegrationTests.Infrastructure;
+
+namespace Realtime.IntegrationTests.Hardening;
+
+/// <summary>A terminal lives no longer than its token (issue "Hardening" 6).</summary>
+public sealed class TokenLifetimeTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private RealtimeNode Node => fixture.Node;
+
+    [Fact]
+    public async Task Connection_TokenExpires_ClosedWhileALongerTokensStaysOpen()
+    {
+        var user = $"u{Guid.NewGuid():N}"[..20];
+        await using var shortLived = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue(user, lifetime: TimeSpan.FromSeconds(3)), "short");
+        await using var longLived = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue(user), "long");
+        await shortLived.InvokeAsync("WhoAmI"); // open and serving at first
+
+        await shortLived.Closed.WaitAsync(TestTerminal.DefaultTimeout);
+
+        Assert.Equal(user, (await longLived.InvokeAsync("WhoAmI")).Str("userId"));
+        Assert.False(longLived.Closed.IsCompleted);
+    }
+}
