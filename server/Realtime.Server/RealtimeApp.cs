@@ -21,6 +21,7 @@ using Realtime.Server.Data;
 using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
+using Realtime.Server.RateLimits;
 
 namespace Realtime.Server;
 
@@ -107,6 +108,7 @@ public static class RealtimeApp
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 
+        services.AddSingleton<RealtimeRateLimiter>();
         services.AddAdminApi();
         services.AddSingleton<IUserIdProvider, AppUserIdProvider>();
         var signalR = services.AddSignalR(o =>
@@ -114,6 +116,7 @@ public static class RealtimeApp
                 // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
                 o.AddFilter<HubMetricsFilter>();
+                o.AddFilter<RateLimitFilter>();
                 // Every hub method error is already ours (HubErrorFilter) and OnConnectedAsync maps its own, so the
                 // details left are SignalR's words about the client's own frames (argument counts, bad JSON, an
                 // unknown frame type), which a client needs to hear; SpecErrorHubProtocol puts the code in front.

@@ -4,6 +4,7 @@ using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Errors;
 using Realtime.Server.Operations;
+using Realtime.Server.RateLimits;
 
 namespace Realtime.Server.Admin;
 
@@ -11,7 +12,8 @@ namespace Realtime.Server.Admin;
 /// Runs around every admin route: checks the token against `{appId}`, turns failures into the
 /// REST error body and successes into the envelope of SPEC §6.
 /// </summary>
-public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metrics, TimeProvider clock, ILogger<AdminFilter> logger) : IEndpointFilter
+public sealed partial class AdminFilter(
+    AppRegistry apps, RealtimeRateLimiter limiter, RealtimeMetrics metrics, TimeProvider clock, ILogger<AdminFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -22,6 +24,8 @@ public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metric
         try
         {
             await AuthorizeAsync(http, appId);
+            // After the token check, so a caller without one cannot spend the app's budget.
+            limiter.Spend(appId, "", RateClass.Rest);
             var result = await next(context);
             if (result is not AdminReply reply) return result;
             var envelope = new AdminEnvelope(
@@ -40,6 +44,7 @@ public sealed partial class AdminFilter(AppRegistry apps, RealtimeMetrics metric
         catch (RealtimeException e)
         {
             outcome = e.Code.ToString();
+            if (e.RetryAfter is { } wait) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Error(AdminApi.InRestTerms(e));
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)

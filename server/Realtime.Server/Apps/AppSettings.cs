@@ -12,6 +12,7 @@ public sealed class AppSettings
     /// <summary>Groups created minus groups dissolved per UTC day.</summary>
     public int DailyGroupQuota { get; set; } = 10_000;
     public long TotalGroupQuota { get; set; } = 100_000;
+    public RateLimits.RateLimitSettings RateLimits { get; set; } = new();
 }
 
 /// <summary>Server-wide settings (section Realtime).</summary>

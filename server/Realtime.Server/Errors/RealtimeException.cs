@@ -5,6 +5,9 @@ public sealed class RealtimeException(ErrorCode code, string message) : Exceptio
 {
     public ErrorCode Code { get; } = code;
 
+    /// <summary>For RateLimited: when a retry may succeed (REST sends it as Retry-After).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The hub form of SPEC §4: "[Code] message".</summary>
     public string HubMessage => $"[{Code}] {Message}";
 

@@ -42,6 +42,10 @@ public sealed class RealtimeNode : IAsyncDisposable
                 [$"Realtime:Apps:{OtherApp}:Secret"] = OtherAppSecret,
                 ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("REALTIME_TEST_LOGLEVEL") ?? "Warning",
             };
+            // Tests fire commands as fast as they can; the rate limits have tests of their own, which set them.
+            foreach (var app in new[] { App, OtherApp })
+                foreach (var rateClass in new[] { "Messages", "Creates", "Writes", "Reads", "Rest" })
+                    config[$"Realtime:Apps:{app}:RateLimits:{rateClass}PerSecond"] = "0";
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
             builder.Configuration.AddInMemoryCollection(config);
         });
