@@ -22,7 +22,8 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"applyJoinOption is always {rules.DefaultApplyJoinOption} for a {type} group");
         if (rules.InviteOptionFixed && r.InviteOption is { } i && i != rules.DefaultInviteOption)
             throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"inviteOption is always {rules.DefaultInviteOption} for a {type} group");
-        var members = Validate.UserIds(r.Members, "members", min: 0).Where(m => m != ownerId).ToList();
+        // The owner is not counted among the 0–100 members (SPEC §3), even when listed.
+        var members = Validate.UserIds(r.Members?.Where(m => m != ownerId).ToList(), "members", min: 0);
         if (members.Count > 0 && rules.InviteOptionFixed)
             throw new RealtimeException(ErrorCode.UnsupportedForGroupType, $"a {type} group is joined by applying, not created with members");
 

@@ -69,10 +69,11 @@ public static class Validate
         return distinct;
     }
 
-    public static string? RequestId(string? value)
+    /// <summary>A requestId (or SendMessage's clientMsgId, which plays its role): absent, or 1–64 characters.</summary>
+    public static string? RequestId(string? value, string field = "requestId")
     {
         if (value is null) return null;
-        if (value.Length == 0 || value.Length > RequestIdMax) throw RealtimeException.Invalid("requestId", $"must be 1-{RequestIdMax} characters");
+        if (value.Length == 0 || CodePoints(value) > RequestIdMax) throw RealtimeException.Invalid(field, $"must be 1-{RequestIdMax} characters");
         return value;
     }
 

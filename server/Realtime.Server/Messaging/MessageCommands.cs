@@ -18,8 +18,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
     public async Task<SendMessageResult> SendAsync(Actor actor, SendMessageRequest r, CancellationToken ct = default)
     {
         var groupId = Validate.GroupId(r.GroupId);
-        if (r.ClientMsgId is { } id && (id.Length == 0 || id.Length > Validate.RequestIdMax))
-            throw RealtimeException.Invalid("clientMsgId", $"must be 1-{Validate.RequestIdMax} characters");
+        Validate.RequestId(r.ClientMsgId, "clientMsgId");
         var sender = actor.RequireUser();
         // clientMsgId is the message's requestId; its own prefix keeps it apart from other methods' ids.
         var requestId = r.ClientMsgId is null ? null : "msg:" + r.ClientMsgId;

@@ -38,6 +38,22 @@ public sealed class GroupLifecycleTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task CreateGroup_OwnerListedAmongAHundredMembers_NotCountedAndCreated()
+    {
+        var owner = Unique("u");
+        await using var o = await Node.ConnectAsync(owner);
+        var members = Enumerable.Range(0, 100).Select(i => $"m{i}-{owner}").ToList();
+        Assert.Equal(100, members.Count);
+
+        var info = await o.InvokeAsync("CreateGroup", new { type = "Public", name = "full house", members = members.Prepend(owner).ToArray() });
+
+        Assert.Equal(101, info.Int("memberCount"));
+        var e = await Assert.ThrowsAsync<HubErrorException>(() =>
+            o.InvokeAsync("CreateGroup", new { type = "Public", name = "too many", members = members.Append($"x-{owner}").ToArray() }));
+        Assert.StartsWith("[InvalidArgument] members", e.HubMessage);
+    }
+
+    [Fact]
     public async Task CreateGroup_TwoTerminals_BothGetGroupCreated()
     {
         var user = Unique("u");

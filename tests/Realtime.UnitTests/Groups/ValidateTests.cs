@@ -339,6 +339,17 @@ public sealed class ValidateTests
     public void RequestId_EmptyOr65Chars_InvalidArgumentNamingRequestId(int length) =>
         AssertInvalid("requestId", () => Validate.RequestId(Chars(length, "r")));
 
+    [Fact]
+    public void RequestId_64EmojiCodePoints_PassesAnd65Fail()
+    {
+        Assert.Equal(Chars(64, "😀"), Validate.RequestId(Chars(64, "😀")));
+        AssertInvalid("requestId", () => Validate.RequestId(Chars(65, "😀")));
+    }
+
+    [Fact]
+    public void RequestId_AsClientMsgId_NamesThatField() =>
+        AssertInvalid("clientMsgId", () => Validate.RequestId("", "clientMsgId"));
+
     // ---- maxMembers: per-type max from SPEC §2, absent = the type's default ----
 
     [Theory]
