@@ -76,6 +76,7 @@ public static class RealtimeApp
         services.AddSingleton<Migrator>();
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<TokenService>();
+        services.AddSingleton<TokenRevocations>();
 
         services.AddAuthentication(RealtimeAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RealtimeAuthenticationHandler>(RealtimeAuthenticationHandler.SchemeName, null);

@@ -11,7 +11,8 @@ namespace Realtime.Server.Auth;
 /// from the access_token query parameter.
 /// </summary>
 public sealed class RealtimeAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenService tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenService tokens,
+    TokenRevocations revocations)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Realtime";
@@ -21,8 +22,10 @@ public sealed class RealtimeAuthenticationHandler(
         var token = TokenFrom(Request);
         if (token is null) return AuthenticateResult.NoResult();
 
-        var (caller, expires, error) = await tokens.ValidateWithExpiryAsync(token);
+        var (caller, expires, issuedAt, error) = await tokens.ValidateFullyAsync(token);
         if (caller is null) return AuthenticateResult.Fail(error ?? "invalid token");
+        if (!caller.IsAdmin && await revocations.IsRevokedAsync(caller.AppId, caller.UserId, issuedAt, Context.RequestAborted))
+            return AuthenticateResult.Fail("the token was revoked");
 
         var claims = new List<Claim>
         {

@@ -38,8 +38,14 @@ public sealed class TokenService(AppRegistry apps)
         return (caller, error);
     }
 
-    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry (UTC) for a valid one.</summary>
+    /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry and issue time (UTC; null without iat) for a valid one.</summary>
     public async Task<(Caller? Caller, DateTime Expires, string? Error)> ValidateWithExpiryAsync(string token)
+    {
+        var (caller, expires, _, error) = await ValidateFullyAsync(token);
+        return (caller, expires, error);
+    }
+
+    public async Task<(Caller? Caller, DateTime Expires, DateTime? IssuedAt, string? Error)> ValidateFullyAsync(string token)
     {
         string appId;
         try
@@ -48,10 +54,10 @@ public sealed class TokenService(AppRegistry apps)
         }
         catch (ArgumentException)
         {
-            return (null, default, "malformed token");
+            return (null, default, null, "malformed token");
         }
         var key = apps.KeyOf(appId);
-        if (key is null) return (null, default, "unknown app");
+        if (key is null) return (null, default, null, "unknown app");
 
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
@@ -63,12 +69,13 @@ public sealed class TokenService(AppRegistry apps)
             RequireSignedTokens = true,
             ClockSkew = TimeSpan.FromSeconds(30),
         });
-        if (!result.IsValid) return (null, default, result.Exception?.GetType().Name ?? "invalid token");
+        if (!result.IsValid) return (null, default, null, result.Exception?.GetType().Name ?? "invalid token");
 
         var sub = result.Claims.TryGetValue("sub", out var s) ? s as string : null;
-        if (sub is null || !Ids.IsValidUserId(sub)) return (null, default, "invalid sub");
+        if (sub is null || !Ids.IsValidUserId(sub)) return (null, default, null, "invalid sub");
         var admin = result.Claims.TryGetValue(RoleClaim, out var r) && r as string == AdminRole;
-        return (new Caller(appId, sub, admin), result.SecurityToken.ValidTo, null);
+        var issuedAt = ((JsonWebToken)result.SecurityToken).IssuedAt;
+        return (new Caller(appId, sub, admin), result.SecurityToken.ValidTo, issuedAt == DateTime.MinValue ? null : issuedAt, null);
     }
 }
 
