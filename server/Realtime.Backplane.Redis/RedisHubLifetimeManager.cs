@@ -18,6 +18,10 @@ namespace Realtime.Backplane.Redis;
 /// time, in arrival order, on a single completion worker. Our handler only appends to one inbox,
 /// and one loop handles the inbox in order, awaiting each message. Hence a node applies a
 /// detach before it looks at any group message published after it.
+/// The inbox never waits for a client: a message for local connections is put in each one's
+/// bounded outgoing queue (<see cref="LocalConnection"/>), in inbox order, and written from there;
+/// a client that stops reading fills its own queue and is closed, and costs nobody else. Group
+/// changes stay on the inbox: they change membership, not sockets.
 /// An attach needs more: the node holding the user may not be subscribed to the group channel yet,
 /// and Redis drops publishes to channels nobody listens to. So every group change is acknowledged:
 /// the holder acks only after Redis confirmed its SUBSCRIBE, and the caller waits for as many acks
@@ -32,7 +36,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     private readonly RedisChannels _channels;
     private readonly string _serverName = $"{Environment.MachineName}-{Guid.NewGuid():N}";
     private readonly IReadOnlyList<IHubProtocol> _protocols;
-    private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
+    private readonly LocalConnectionLimits _limits;
     private readonly SubscribedSets _groups;
     private readonly SubscribedSets _users;
     private readonly AckTracker _acks = new();
@@ -53,6 +58,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     {
         _logger = logger;
         _options = options.Value;
+        _limits = new LocalConnectionLimits(_options.MaxQueuedBytesPerConnection, _options.SlowConsumerTimeout, logger);
         _channels = new RedisChannels(_options.ChannelPrefix, typeof(THub).FullName ?? typeof(THub).Name);
         var supported = hubOptions.Value.SupportedProtocols ?? globalHubOptions.Value.SupportedProtocols;
         _protocols = supported is { Count: > 0 }
@@ -80,7 +86,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
-        _connections[connection.ConnectionId] = connection;
+        var local = new LocalConnection(connection, _limits);
+        _connections[connection.ConnectionId] = local;
         // Connections come up before Redis might: the first ones wait for the (bounded) connect so
         // their subscriptions are registered with the multiplexer and restored by it later.
         await _connect.ConfigureAwait(false);
@@ -89,14 +96,18 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         await GuardAsync(subscribed, connectionChannel, Log.SubscribeFailed).ConfigureAwait(false);
         if (connection.UserIdentifier is { } userId)
         {
-            await GuardAsync(_users.Add(userId, connection), _channels.User(userId), Log.SubscribeFailed).ConfigureAwait(false);
+            await GuardAsync(_users.Add(userId, local), _channels.User(userId), Log.SubscribeFailed).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        _connections.TryRemove(connection.ConnectionId, out _);
+        if (_connections.TryRemove(connection.ConnectionId, out var local))
+        {
+            local.Close();
+        }
+
         var connectionChannel = _channels.Connection(connection.ConnectionId);
         await GuardAsync(UnsubscribeAsync(connectionChannel), connectionChannel, Log.UnsubscribeFailed).ConfigureAwait(false);
         await GuardAsync(_groups.RemoveAll(connection.ConnectionId), $"groups of {connection.ConnectionId}", Log.UnsubscribeFailed).ConfigureAwait(false);
@@ -116,7 +127,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     {
         if (_connections.TryGetValue(connectionId, out var local))
         {
-            return local.WriteAsync(new InvocationMessage(methodName, args), cancellationToken).AsTask();
+            local.Send(new SerializedHubMessage(new InvocationMessage(methodName, args)));
+            return Task.CompletedTask;
         }
 
         return PublishAsync(_channels.Connection(connectionId), Invocation(methodName, args, null), cancellationToken);
@@ -132,7 +144,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             if (_connections.TryGetValue(connectionId, out var local))
             {
                 localMessage ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
-                await local.WriteAsync(localMessage, cancellationToken).ConfigureAwait(false);
+                local.Send(localMessage);
             }
             else
             {
@@ -315,7 +327,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         {
             case BackplaneMessageKind.Invocation:
                 var invocation = BackplaneMessage.ReadInvocation(message.Payload);
-                await WriteAsync(LocalTargets(message), new SerializedHubMessage(invocation.Messages), invocation.ExcludedConnectionIds).ConfigureAwait(false);
+                Enqueue(LocalTargets(message), new SerializedHubMessage(invocation.Messages), invocation.ExcludedConnectionIds);
                 break;
             case BackplaneMessageKind.GroupCommand:
                 var command = BackplaneMessage.ReadGroupCommand(message.Payload);
@@ -332,7 +344,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
     }
 
-    private IReadOnlyCollection<HubConnectionContext> LocalTargets(Inbound message) => message.Target switch
+    private IReadOnlyCollection<LocalConnection> LocalTargets(Inbound message) => message.Target switch
     {
         InboundTarget.All => [.. _connections.Values],
         InboundTarget.Group => _groups.Members(message.Key),
@@ -341,44 +353,19 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         _ => [],
     };
 
-    private async Task WriteAsync(IReadOnlyCollection<HubConnectionContext> targets, SerializedHubMessage message, IReadOnlyList<string> excluded)
+    // Only enqueues: the inbox serves the whole node in order, so it must never wait for a client.
+    private static void Enqueue(IReadOnlyCollection<LocalConnection> targets, SerializedHubMessage message, IReadOnlyList<string> excluded)
     {
-        List<(HubConnectionContext Connection, Task Write)>? pending = null;
         foreach (var connection in targets)
         {
-            if (excluded.Count > 0 && excluded.Contains(connection.ConnectionId))
+            if (excluded.Count == 0 || !excluded.Contains(connection.ConnectionId))
             {
-                continue;
+                connection.Send(message);
             }
-
-            var write = connection.WriteAsync(message);
-            if (!write.IsCompletedSuccessfully)
-            {
-                (pending ??= []).Add((connection, write.AsTask()));
-            }
-        }
-
-        if (pending is null)
-        {
-            return;
-        }
-
-        // One inbox serves the whole node in order: a client that stopped reading must not stall it.
-        var all = Task.WhenAll(pending.Select(p => p.Write));
-        if (await Task.WhenAny(all, Task.Delay(_options.SlowConsumerTimeout)).ConfigureAwait(false) == all)
-        {
-            await all.ConfigureAwait(false);
-            return;
-        }
-
-        foreach (var (connection, _) in pending.Where(p => !p.Write.IsCompleted))
-        {
-            Log.SlowConsumer(_logger, connection.ConnectionId, _options.SlowConsumerTimeout);
-            connection.Abort();
         }
     }
 
-    private async Task ApplyLocallyAsync(GroupAction action, HubConnectionContext connection, string groupName)
+    private async Task ApplyLocallyAsync(GroupAction action, LocalConnection connection, string groupName)
     {
         if (action == GroupAction.Add)
         {

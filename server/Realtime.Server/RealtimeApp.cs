@@ -133,11 +133,14 @@ public static class RealtimeApp
         var redis = configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))
         {
-            signalR.AddRealtimeLocalUserGroups();
+            // Not SignalR's default manager: its group sends wait for every member's socket. Of
+            // Realtime:Redis, MaxQueuedBytesPerConnection and SlowConsumerTimeout apply here too.
+            signalR.AddRealtimeLocal(o => configuration.GetSection("Realtime:Redis").Bind(o));
         }
         else
         {
-            // Realtime:Redis holds ChannelPrefix, AckTimeout, OperationTimeout, SlowConsumerTimeout, ReconnectInterval.
+            // Realtime:Redis holds ChannelPrefix, AckTimeout, OperationTimeout, SlowConsumerTimeout,
+            // MaxQueuedBytesPerConnection, ReconnectInterval.
             signalR.AddRealtimeRedis(o =>
             {
                 configuration.GetSection("Realtime:Redis").Bind(o);

@@ -14,4 +14,26 @@ internal static class BackplaneMetrics
 
     public static readonly Counter<long> Receives =
         Meter.CreateCounter<long>("realtime_backplane_receives", description: "Messages the backplane received from Redis.");
+
+    public static readonly Counter<long> SlowConsumersClosed =
+        Meter.CreateCounter<long>(
+            "realtime_backplane_slow_consumers_closed",
+            description: "Connections closed for not reading: reason queue_full (outgoing queue over MaxQueuedBytesPerConnection) or stalled (one write over SlowConsumerTimeout).");
+
+    private static long _queuedBytes;
+
+    private static readonly ObservableGauge<long> QueuedBytes =
+        Meter.CreateObservableGauge(
+            "realtime_backplane_outgoing_queued_bytes",
+            () => Interlocked.Read(ref _queuedBytes),
+            unit: "By",
+            description: "Serialized bytes waiting in local connections' outgoing queues (a message sent to several connections counts for each).");
+
+    public static void AddQueuedBytes(long bytes)
+    {
+        if (bytes != 0)
+        {
+            Interlocked.Add(ref _queuedBytes, bytes);
+        }
+    }
 }

@@ -39,4 +39,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Closing connection {ConnectionId}: it took no message within {Timeout}.")]
     public static partial void SlowConsumer(ILogger logger, string connectionId, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Closing connection {ConnectionId}: {QueuedBytes} bytes would wait for it, over the limit of {MaxQueuedBytes}; its queued messages are dropped.")]
+    public static partial void OutgoingQueueFull(ILogger logger, string connectionId, long queuedBytes, long maxQueuedBytes);
 }

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
-
 namespace Realtime.Backplane.Redis.Internal;
 
 // Local members per key (group name or user id). The node subscribes to the key's channel when
@@ -9,7 +7,7 @@ namespace Realtime.Backplane.Redis.Internal;
 // Subscribe/unsubscribe are *issued* under the lock: StackExchange.Redis queues the command
 // synchronously, so the order of SUBSCRIBE/UNSUBSCRIBE for a key on the wire matches the order
 // of our 0->1 and 1->0 transitions. Every joiner awaits the same subscribe task, so nobody is
-// told "attached" before Redis confirmed the channel.
+// told "attached" before Redis confirmed the channel. Without Redis the callbacks do nothing.
 internal sealed class SubscribedSets
 {
     private readonly Lock _gate = new();
@@ -25,7 +23,7 @@ internal sealed class SubscribedSets
     }
 
     /// <summary>Returns the task that completes when the key's channel is subscribed.</summary>
-    public Task Add(string key, HubConnectionContext connection)
+    public Task Add(string key, LocalConnection connection)
     {
         lock (_gate)
         {
@@ -85,7 +83,7 @@ internal sealed class SubscribedSets
         }
     }
 
-    public HubConnectionContext[] Members(string key)
+    public LocalConnection[] Members(string key)
     {
         lock (_gate)
         {
@@ -125,6 +123,6 @@ internal sealed class SubscribedSets
     {
         public Task Subscribed { get; } = subscribed;
 
-        public Dictionary<string, HubConnectionContext> Members { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, LocalConnection> Members { get; } = new(StringComparer.Ordinal);
     }
 }

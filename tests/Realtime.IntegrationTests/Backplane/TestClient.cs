@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Realtime.IntegrationTests.Backplane;
 
-/// <summary>One invocation a test client received.</summary>
-public sealed record Received(string Target, JsonElement[] Arguments)
+/// <summary>One invocation a test client received; <paramref name="ReceivedAt"/> is the <see cref="Stopwatch"/> timestamp at which it was parsed.</summary>
+public sealed record Received(string Target, JsonElement[] Arguments, long ReceivedAt)
 {
     public string Arg(int index) => Arguments[index].ToString();
 }
@@ -36,7 +37,7 @@ public sealed class TestClient : IAsyncDisposable
             KeepAliveInterval = TimeSpan.FromMinutes(5),
             ClientTimeoutInterval = TimeSpan.FromMinutes(5),
         };
-        Connection = new HubConnectionContext(context, options, NullLoggerFactory.Instance)
+        Connection = new CountingConnectionContext(context, options)
         {
             Protocol = new JsonHubProtocol(),
             UserIdentifier = userId,
@@ -47,6 +48,9 @@ public sealed class TestClient : IAsyncDisposable
     public HubConnectionContext Connection { get; }
 
     public string ConnectionId => Connection.ConnectionId;
+
+    /// <summary>How many times the server called <see cref="HubConnectionContext.Abort"/> on this connection.</summary>
+    public int AbortCalls => ((CountingConnectionContext)Connection).AbortCalls;
 
     public async Task<Received> NextAsync(TimeSpan? timeout = null)
     {
@@ -119,7 +123,21 @@ public sealed class TestClient : IAsyncDisposable
         var arguments = root.TryGetProperty("arguments", out var args)
             ? args.EnumerateArray().Select(a => a.Clone()).ToArray()
             : [];
-        _received.Writer.TryWrite(new Received(root.GetProperty("target").GetString()!, arguments));
+        _received.Writer.TryWrite(new Received(root.GetProperty("target").GetString()!, arguments, Stopwatch.GetTimestamp()));
+    }
+
+    private sealed class CountingConnectionContext(ConnectionContext context, HubConnectionContextOptions options)
+        : HubConnectionContext(context, options, NullLoggerFactory.Instance)
+    {
+        private int _abortCalls;
+
+        public int AbortCalls => Volatile.Read(ref _abortCalls);
+
+        public override void Abort()
+        {
+            Interlocked.Increment(ref _abortCalls);
+            base.Abort();
+        }
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Realtime.Backplane.Redis;
 using Realtime.Backplane.Redis.Internal;
 
@@ -16,9 +17,10 @@ public sealed class TestNode : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly LocalUserConnectionsFilter? _filter;
 
-    private TestNode(ServiceProvider services)
+    private TestNode(ServiceProvider services, TestLogs logs)
     {
         _services = services;
+        Logs = logs;
         Manager = services.GetRequiredService<HubLifetimeManager<TestHub>>();
         UserGroups = services.GetRequiredService<IUserGroupManager<TestHub>>();
         _filter = services.GetService<LocalUserConnectionsFilter>();
@@ -28,11 +30,15 @@ public sealed class TestNode : IAsyncDisposable
 
     public IUserGroupManager<TestHub> UserGroups { get; }
 
+    /// <summary>What this node logged (Information and above).</summary>
+    public TestLogs Logs { get; }
+
     internal RedisHubLifetimeManager<TestHub> Redis => (RedisHubLifetimeManager<TestHub>)Manager;
 
     public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null, TimeSpan? slowConsumerTimeout = null)
     {
-        var services = new ServiceCollection().AddLogging();
+        var logs = new TestLogs();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(logs));
         services.AddSignalR().AddRealtimeRedis(options =>
         {
             options.Configuration = configuration;
@@ -40,14 +46,26 @@ public sealed class TestNode : IAsyncDisposable
             options.OperationTimeout = operationTimeout ?? options.OperationTimeout;
             options.SlowConsumerTimeout = slowConsumerTimeout ?? options.SlowConsumerTimeout;
         });
-        return new TestNode(services.BuildServiceProvider());
+        return new TestNode(services.BuildServiceProvider(), logs);
     }
 
-    public static TestNode InMemory()
+    /// <summary>One node without Redis, as the server runs it (AddRealtimeLocal).</summary>
+    public static TestNode InMemory(TimeSpan? slowConsumerTimeout = null)
     {
-        var services = new ServiceCollection().AddLogging();
+        var logs = new TestLogs();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(logs));
+        services.AddSignalR().AddRealtimeLocal(options =>
+            options.SlowConsumerTimeout = slowConsumerTimeout ?? options.SlowConsumerTimeout);
+        return new TestNode(services.BuildServiceProvider(), logs);
+    }
+
+    /// <summary>One node with SignalR's default lifetime manager and only our user groups (AddRealtimeLocalUserGroups).</summary>
+    public static TestNode InMemoryWithDefaultManager()
+    {
+        var logs = new TestLogs();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(logs));
         services.AddSignalR().AddRealtimeLocalUserGroups();
-        return new TestNode(services.BuildServiceProvider());
+        return new TestNode(services.BuildServiceProvider(), logs);
     }
 
     public async Task<TestClient> ConnectAsync(string? userId = null, bool reads = true)
