@@ -204,6 +204,14 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     internal Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
         SendGroupCommandAsync(_channels.User(userId), GroupAction.Remove, groupName, cancellationToken);
 
+    internal Task CloseUserConnectionsAsync(string userId, CancellationToken cancellationToken) =>
+        SendGroupCommandAsync(_channels.User(userId), GroupAction.Close, "", cancellationToken);
+
+    internal Task CloseConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
+        _connections.TryGetValue(connectionId, out var local)
+            ? ApplyLocallyAsync(GroupAction.Close, local, "")
+            : SendGroupCommandAsync(_channels.Connection(connectionId), GroupAction.Close, "", cancellationToken);
+
     internal IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _groups.KeysOf(connectionId);
 
     /// <summary>Raised after the subscription connection to Redis came back: group commands sent meanwhile are lost.</summary>
@@ -367,7 +375,11 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
     private async Task ApplyLocallyAsync(GroupAction action, LocalConnection connection, string groupName)
     {
-        if (action == GroupAction.Add)
+        if (action == GroupAction.Close)
+        {
+            connection.Context.Abort();
+        }
+        else if (action == GroupAction.Add)
         {
             await GuardAsync(_groups.Add(groupName, connection), _channels.Group(groupName), Log.SubscribeFailed).ConfigureAwait(false);
         }

@@ -22,6 +22,7 @@ using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
 using Realtime.Server.RateLimits;
+using Realtime.Server.Terminals;
 
 namespace Realtime.Server;
 
@@ -77,6 +78,7 @@ public static class RealtimeApp
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<TokenRevocations>();
+        services.AddSingleton<TerminalCloser>();
 
         services.AddAuthentication(RealtimeAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RealtimeAuthenticationHandler>(RealtimeAuthenticationHandler.SchemeName, null);

@@ -14,6 +14,8 @@ internal enum GroupAction : byte
 {
     Add = 1,
     Remove = 2,
+    /// <summary>Close the target connections (the group name is unused).</summary>
+    Close = 3,
 }
 
 /// <summary>A hub message already serialized by every protocol, plus connections to skip.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.SignalR;
+
 namespace Realtime.Backplane.Redis.Internal;
 
 // Which connections of which user are open on this node, per hub type. Only needed without Redis:
@@ -6,8 +8,9 @@ internal sealed class LocalUserConnections
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(Type Hub, string UserId), HashSet<string>> _connections = [];
+    private readonly Dictionary<string, HubCallerContext> _contexts = new(StringComparer.Ordinal);
 
-    public void Add(Type hub, string userId, string connectionId)
+    public void Add(Type hub, string userId, HubCallerContext context)
     {
         lock (_gate)
         {
@@ -17,7 +20,8 @@ internal sealed class LocalUserConnections
                 _connections.Add((hub, userId), ids);
             }
 
-            ids.Add(connectionId);
+            ids.Add(context.ConnectionId);
+            _contexts[context.ConnectionId] = context;
         }
     }
 
@@ -25,11 +29,25 @@ internal sealed class LocalUserConnections
     {
         lock (_gate)
         {
+            _contexts.Remove(connectionId);
             if (_connections.TryGetValue((hub, userId), out var ids) && ids.Remove(connectionId) && ids.Count == 0)
             {
                 _connections.Remove((hub, userId));
             }
         }
+    }
+
+    /// <summary>Aborts the connection if it is open here; answers whether it was.</summary>
+    public bool Abort(string connectionId)
+    {
+        HubCallerContext? context;
+        lock (_gate)
+        {
+            _contexts.TryGetValue(connectionId, out context);
+        }
+
+        context?.Abort();
+        return context is not null;
     }
 
     public string[] Of(Type hub, string userId)

@@ -23,7 +23,7 @@ internal sealed class LocalUserConnectionsFilter : IHubFilter
             return;
         }
 
-        _connections.Add(context.Hub.GetType(), userId, context.Context.ConnectionId);
+        _connections.Add(context.Hub.GetType(), userId, context.Context);
         try
         {
             await next(context);

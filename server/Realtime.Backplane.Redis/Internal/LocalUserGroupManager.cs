@@ -31,6 +31,22 @@ internal sealed class LocalUserGroupManager<THub> : IUserGroupManager<THub> wher
         }
     }
 
+    public Task CloseUserConnectionsAsync(string userId, CancellationToken ct = default)
+    {
+        foreach (var connectionId in _connections.Of(typeof(THub), userId))
+        {
+            _connections.Abort(connectionId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task CloseConnectionAsync(string connectionId, CancellationToken ct = default)
+    {
+        _connections.Abort(connectionId);
+        return Task.CompletedTask;
+    }
+
     // In one process no attach or detach can be lost, so there is nothing to reconcile.
     public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => [];
 

@@ -21,6 +21,12 @@ internal sealed class RedisUserGroupManager<THub> : IUserGroupManager<THub> wher
     public Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken ct = default) =>
         _manager.RemoveUserFromGroupAsync(userId, groupName, ct);
 
+    public Task CloseUserConnectionsAsync(string userId, CancellationToken ct = default) =>
+        _manager.CloseUserConnectionsAsync(userId, ct);
+
+    public Task CloseConnectionAsync(string connectionId, CancellationToken ct = default) =>
+        _manager.CloseConnectionAsync(connectionId, ct);
+
     public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _manager.LocalGroupsOf(connectionId);
 
     public event Action? Resynchronize

@@ -1,5 +1,5 @@
 using Realtime.Server.Auth;
-using Realtime.Server.Delivery;
+using Realtime.Server.Terminals;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
 

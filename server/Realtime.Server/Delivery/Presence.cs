@@ -61,6 +61,17 @@ public sealed partial class Presence(Db db, IOptions<RealtimeOptions> options, T
         }
     }
 
+    /// <summary>The user's terminals on live nodes, oldest first.</summary>
+    public async Task<IReadOnlyList<(string ConnectionId, string Device, DateTime ConnectedAt)>> TerminalsOfAsync(string appId, string userId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<(string, string, DateTime)>(new CommandDefinition("""
+            SELECT t.connection_id, t.device, t.connected_at FROM terminals t JOIN nodes n ON n.node_id = t.node_id
+            WHERE t.app_id = @appId AND t.user_id = @userId AND n.heartbeat_at > @alive
+            ORDER BY t.connected_at, t.connection_id
+            """, new { appId, userId, alive = AliveSince(clock.GetUtcNow().UtcDateTime) }, cancellationToken: ct))).ToList();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(HeartbeatInterval, clock);

@@ -7,6 +7,7 @@ using Realtime.Server.Errors;
 using Realtime.Server.Groups;
 using Realtime.Server.Membership;
 using Realtime.Server.Messaging;
+using Realtime.Server.Terminals;
 
 namespace Realtime.Server.Hubs;
 
@@ -17,7 +18,7 @@ namespace Realtime.Server.Hubs;
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
 public sealed partial class GroupHub(
     GroupCommands groups, JoinCommands joins, MemberCommands members, UserListCommands lists, MessageCommands messages,
-    SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence) : Hub<IGroupClient>
+    SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence, TerminalCloser closer) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
     private const string DeviceKey = "device";
@@ -51,6 +52,7 @@ public sealed partial class GroupHub(
         {
             await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
             await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
+            await closer.EnforceLimitAsync(Caller, Context.ConnectionAborted);
         }
         catch (Exception e)
         {

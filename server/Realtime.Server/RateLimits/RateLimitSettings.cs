@@ -23,6 +23,9 @@ public sealed class RateLimitSettings
     public double ReadsPerSecond { get; set; } = 50;
     public int ReadsBurst { get; set; } = 100;
 
+    /// <summary>Terminals one user may hold at once (all nodes); a new one closes the oldest beyond it. 0: no limit.</summary>
+    public int TerminalsPerUser { get; set; } = 10;
+
     /// <summary>Admin REST calls of the whole app.</summary>
     public double RestPerSecond { get; set; } = 500;
     public int RestBurst { get; set; } = 1000;

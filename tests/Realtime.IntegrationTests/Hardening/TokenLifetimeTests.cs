@@ -1,3 +1,4 @@
+using Realtime.IntegrationTests.Admin;
 using Realtime.IntegrationTests.Infrastructure;
 
 namespace Realtime.IntegrationTests.Hardening;
@@ -19,5 +20,19 @@ public sealed class TokenLifetimeTests(ServerFixture fixture) : IClassFixture<Se
 
         Assert.Equal(user, (await longLived.InvokeAsync("WhoAmI")).Str("userId"));
         Assert.False(longLived.Closed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task RevokeTokens_SingleNodeWithoutRedis_TerminalsClosed()
+    {
+        var user = $"v{Guid.NewGuid():N}"[..20];
+        await using var phone = await Node.ConnectAsync(user, "phone");
+        await using var laptop = await Node.ConnectAsync(user, "laptop");
+        using var rest = RestClient.Admin(Node);
+
+        (await rest.PostAsync($"/users/{user}/revoke_tokens")).Ok();
+
+        await phone.Closed.WaitAsync(TestTerminal.DefaultTimeout);
+        await laptop.Closed.WaitAsync(TestTerminal.DefaultTimeout);
     }
 }

@@ -44,8 +44,11 @@ public sealed class RealtimeNode : IAsyncDisposable
             };
             // Tests fire commands as fast as they can; the rate limits have tests of their own, which set them.
             foreach (var app in new[] { App, OtherApp })
+            {
                 foreach (var rateClass in new[] { "Messages", "Creates", "Writes", "Reads", "Rest" })
                     config[$"Realtime:Apps:{app}:RateLimits:{rateClass}PerSecond"] = "0";
+                config[$"Realtime:Apps:{app}:RateLimits:TerminalsPerUser"] = "0";
+            }
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
             builder.Configuration.AddInMemoryCollection(config);
         });
