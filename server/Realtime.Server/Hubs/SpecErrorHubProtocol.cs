@@ -37,7 +37,15 @@ internal sealed class SpecErrorHubProtocol(IHubProtocol inner) : IHubProtocol
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
         var before = input;
-        if (inner.TryParseMessage(ref input, binder, out message)) return true;
+        try
+        {
+            if (inner.TryParseMessage(ref input, binder, out message)) return true;
+        }
+        catch (InvalidDataException e) when (e.InnerException is JsonException json)
+        {
+            // SignalR says only "Error reading JSON."; the reason (e.g. nested past 64 levels) goes in the close message.
+            throw new InvalidDataException($"the frame is not valid hub protocol JSON: {json.Message}", e);
+        }
         if (input.Length == before.Length) return false; // an incomplete frame: wait for more bytes
         // A whole frame was consumed and nothing came of it: a message type this protocol does not know.
         throw new InvalidDataException($"unsupported message type {TypeOf(before.Slice(0, before.Length - input.Length))}: this server speaks the JSON hub protocol, version 1");

@@ -183,6 +183,17 @@ public sealed class HostileInputTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task FrameNestedPastTheProtocolsDepth_ConnectionClosedWithAReason()
+    {
+        await using var socket = await RawAsync(Unique("u"));
+        var deep = string.Concat(Enumerable.Repeat("[", 70)) + string.Concat(Enumerable.Repeat("]", 70));
+        await socket.SendFrameAsync($$"""{"type":1,"invocationId":"1","target":"SendMessage","arguments":[{"groupId":"g","payload":{{deep}}}]}""");
+        var frame = await socket.NextFrameAsync();
+        Assert.Equal(7, frame.Int("type"));
+        Assert.True(frame.Str("error").Contains("depth", StringComparison.OrdinalIgnoreCase), frame.Str("error"));
+    }
+
+    [Fact]
     public async Task UnknownFrameType_ConnectionClosedWithAReason()
     {
         await using var socket = await RawAsync(Unique("u"));
