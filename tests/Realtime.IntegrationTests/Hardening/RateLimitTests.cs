@@ -6,33 +6,19 @@ using Realtime.Server.Errors;
 namespace Realtime.IntegrationTests.Hardening;
 
 /// <summary>A node whose app1 has small buckets refilling too slowly (one token per 100 s) to matter within a test.</summary>
-public sealed class RateLimitedNodeFixture : IAsyncLifetime
+public sealed class RateLimitedNodeFixture : ServerFixture
 {
     public const int MessagesBurst = 3, CreatesBurst = 2, RestBurst = 5;
 
-    public TestDatabase Database { get; private set; } = null!;
-
-    public RealtimeNode Node { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        Database = await TestDatabase.CreateAsync();
-        Node = await RealtimeNode.StartAsync(Database.ConnectionString, settings: new Dictionary<string, string?>
-        {
-            ["Realtime:Apps:app1:RateLimits:MessagesPerSecond"] = "0.01",
-            ["Realtime:Apps:app1:RateLimits:MessagesBurst"] = $"{MessagesBurst}",
-            ["Realtime:Apps:app1:RateLimits:CreatesPerSecond"] = "0.01",
-            ["Realtime:Apps:app1:RateLimits:CreatesBurst"] = $"{CreatesBurst}",
-            ["Realtime:Apps:app1:RateLimits:RestPerSecond"] = "0.01",
-            ["Realtime:Apps:app1:RateLimits:RestBurst"] = $"{RestBurst}",
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Node.DisposeAsync();
-        await Database.DisposeAsync();
-    }
+        ["Realtime:Apps:app1:RateLimits:MessagesPerSecond"] = "0.01",
+        ["Realtime:Apps:app1:RateLimits:MessagesBurst"] = $"{MessagesBurst}",
+        ["Realtime:Apps:app1:RateLimits:CreatesPerSecond"] = "0.01",
+        ["Realtime:Apps:app1:RateLimits:CreatesBurst"] = $"{CreatesBurst}",
+        ["Realtime:Apps:app1:RateLimits:RestPerSecond"] = "0.01",
+        ["Realtime:Apps:app1:RateLimits:RestBurst"] = $"{RestBurst}",
+    };
 }
 
 /// <summary>Per-user command rates and per-app REST rates answer RateLimited with a retry hint (issue "Hardening" 7).</summary>

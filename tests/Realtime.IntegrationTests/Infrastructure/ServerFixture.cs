@@ -1,8 +1,11 @@
 namespace Realtime.IntegrationTests.Infrastructure;
 
 /// <summary>A test class's own database and one node on it.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
+    /// <summary>Configuration of the node beyond RealtimeNode's defaults.</summary>
+    protected virtual IDictionary<string, string?>? Settings => null;
+
     public TestDatabase Database { get; private set; } = null!;
 
     public RealtimeNode Node { get; private set; } = null!;
@@ -10,7 +13,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync();
-        Node = await RealtimeNode.StartAsync(Database.ConnectionString);
+        Node = await RealtimeNode.StartAsync(Database.ConnectionString, settings: Settings);
     }
 
     public async Task DisposeAsync()
