@@ -38,9 +38,9 @@ public static class AdminHttp
         {
             document = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length));
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            throw RealtimeException.Invalid("request", "the body must be a JSON object");
+            throw RealtimeException.Invalid("request", $"the body is not valid JSON ({e.Message})");
         }
         using (document) return RealtimeJson.Bind<T>(document.RootElement);
     }
@@ -52,7 +52,9 @@ public static class AdminHttp
     {
         var values = request.Query[name];
         if (values.Count == 0) return defaultValue;
-        if (values.Count > 1 || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        // Digits only: int.TryParse would also take a trailing NUL ("1\0").
+        if (values.Count > 1 || values[0] is not { Length: > 0 and <= 10 } text || !text.All(char.IsAsciiDigit)
+            || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
             throw RealtimeException.Invalid(name, $"must be an integer from {min} to {max}");
         return value;
     }

@@ -68,6 +68,7 @@ public static class MemberEndpoints
 
     private static async Task<AdminReply> MuteAsync(string appId, string id, HttpRequest request, MemberCommands members, CancellationToken ct)
     {
+        Validate.GroupId(id, "groupid"); // before the per-user loop: a bad id fails the whole call
         var body = await AdminHttp.BodyAsync<MuteBody>(request);
         var users = Validate.UserIds(body.Usernames, "usernames");
         const long maxMs = MemberRules.MuteSecondsMax * 1000;
@@ -84,6 +85,7 @@ public static class MemberEndpoints
 
     private static async Task<AdminReply> UnmuteAsync(string appId, string id, string users, MemberCommands members, CancellationToken ct)
     {
+        Validate.GroupId(id, "groupid");
         var userIds = Validate.UserIds(AdminHttp.List(users), "users");
         return new AdminReply(await PerUserAsync(userIds, async u =>
         {

@@ -33,7 +33,7 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
         var cursors = new Dictionary<string, SyncCursor>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var groupId = reader.GetString()!;
+            var groupId = Text(ref reader, "a group id");
             reader.Read();
             var cursor = ReadCursor(ref reader, groupId, options.PropertyNameCaseInsensitive);
             if (!cursors.TryAdd(groupId, cursor))
@@ -55,7 +55,7 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
                 var comparison = caseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
-                    var name = reader.GetString()!;
+                    var name = Text(ref reader, "a field name");
                     reader.Read();
                     if (string.Equals(name, "since", comparison))
                     {
@@ -86,12 +86,25 @@ public sealed class SyncCursorsConverter : JsonConverter<Dictionary<string, Sync
         return since;
     }
 
+    /// <summary>A string of the cursors (key or value) with the checks every stored string gets (no NUL, no lone surrogate).</summary>
+    private static string Text(ref Utf8JsonReader reader, string what)
+    {
+        try
+        {
+            return StrictJson.ReadText(ref reader);
+        }
+        catch (StrictJsonException e)
+        {
+            throw RealtimeException.Invalid(Field, $"{what} {e.Message}");
+        }
+    }
+
     private static string? Epoch(ref Utf8JsonReader reader, string groupId)
     {
         if (reader.TokenType == JsonTokenType.Null) return null; // as absent, like every optional field
         if (reader.TokenType != JsonTokenType.String)
             throw RealtimeException.Invalid(Field, $"the epoch of {Shown(groupId)} must be a string");
-        var epoch = reader.GetString()!;
+        var epoch = Text(ref reader, "an epoch");
         if (epoch.Length is < 1 or > GroupEpoch.MaxLength)
             throw RealtimeException.Invalid(Field, $"the epoch of {Shown(groupId)} must be 1-{GroupEpoch.MaxLength} chars");
         return epoch;

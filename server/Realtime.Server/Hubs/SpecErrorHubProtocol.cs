@@ -13,7 +13,8 @@ namespace Realtime.Server.Hubs;
 /// error completions are rewritten on the way out: a HubException's "… HubException: [Code] text" is cut to
 /// our part, and SignalR's own binding failures ("Failed to invoke 'X' due to an error on the server. …": a
 /// wrong argument count, JSON that does not bind, an unknown method) become [InvalidArgument]. A frame of an
-/// unknown type, which SignalR would drop silently, closes the connection with a reason.
+/// unknown type, which SignalR would drop silently, closes the connection with a reason. Any other
+/// error SignalR words itself concerns the client's frame and becomes [InvalidArgument] too.
 /// </summary>
 internal sealed class SpecErrorHubProtocol(IHubProtocol inner) : IHubProtocol
 {
@@ -60,7 +61,11 @@ internal sealed class SpecErrorHubProtocol(IHubProtocol inner) : IHubProtocol
         if (message is not CompletionMessage { Error: { } error, InvocationId: { } id }) return message;
         var at = error.IndexOf(Marker, StringComparison.Ordinal);
         if (at >= 0) return CompletionMessage.WithError(id, error[(at + Marker.Length - 1)..]);
-        return error.StartsWith(BindingFailure, StringComparison.Ordinal) ? CompletionMessage.WithError(id, DescribeBindingFailure(error)) : message;
+        if (error.StartsWith(BindingFailure, StringComparison.Ordinal)) return CompletionMessage.WithError(id, DescribeBindingFailure(error));
+        // Every error of ours carries its code, so the rest are SignalR's words about the frame the client
+        // sent (a stream invocation of a plain method, stream ids it does not take): the client's to fix.
+        var own = error.IndexOf("HubException: ", StringComparison.Ordinal) is var h and >= 0 ? error[(h + 14)..] : error;
+        return CompletionMessage.WithError(id, "[InvalidArgument] " + own);
     }
 
     private static string DescribeBindingFailure(string error)

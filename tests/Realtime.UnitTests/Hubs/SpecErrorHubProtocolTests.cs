@@ -27,10 +27,19 @@ public sealed class SpecErrorHubProtocolTests
             Rewritten("Failed to invoke 'Nope' due to an error on the server. HubException: Method does not exist."));
 
     [Fact]
-    public void Rewrite_OtherMessages_Untouched()
+    public void Rewrite_NonErrors_Untouched()
     {
         var ping = PingMessage.Instance;
         Assert.Same(ping, SpecErrorHubProtocol.Rewrite(ping));
-        Assert.Equal("something else", Rewritten("something else"));
+        var result = CompletionMessage.WithResult("1", 5);
+        Assert.Same(result, SpecErrorHubProtocol.Rewrite(result));
     }
+
+    [Theory]
+    [InlineData("The client attempted to invoke the non-streaming 'CreateGroup' method with a streaming invocation.",
+        "[InvalidArgument] The client attempted to invoke the non-streaming 'CreateGroup' method with a streaming invocation.")]
+    [InlineData("An unexpected error occurred invoking 'CreateGroup' on the server. HubException: Client sent 1 stream(s), Hub method expects 0.",
+        "[InvalidArgument] Client sent 1 stream(s), Hub method expects 0.")]
+    public void Rewrite_SignalRsOwnWordsAboutTheFrame_InvalidArgument(string error, string expected) =>
+        Assert.Equal(expected, Rewritten(error));
 }
