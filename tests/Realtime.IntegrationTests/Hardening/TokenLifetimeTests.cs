@@ -12,11 +12,12 @@ public sealed class TokenLifetimeTests(ServerFixture fixture) : IClassFixture<Se
     public async Task Connection_TokenExpires_ClosedWhileALongerTokensStaysOpen()
     {
         var user = $"u{Guid.NewGuid():N}"[..20];
-        await using var shortLived = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue(user, lifetime: TimeSpan.FromSeconds(3)), "short");
+        // Long enough to outlive the connect on a loaded machine (the connect waits until the terminal serves).
+        var lifetime = TimeSpan.FromSeconds(10);
+        await using var shortLived = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue(user, lifetime: lifetime), "short");
         await using var longLived = await TestTerminal.ConnectAsync(Node.HubUrl, TestTokens.Issue(user), "long");
-        await shortLived.InvokeAsync("WhoAmI"); // open and serving at first
 
-        await shortLived.Closed.WaitAsync(TestTerminal.DefaultTimeout);
+        await shortLived.Closed.WaitAsync(lifetime + TestTerminal.DefaultTimeout);
 
         Assert.Equal(user, (await longLived.InvokeAsync("WhoAmI")).Str("userId"));
         Assert.False(longLived.Closed.IsCompleted);
