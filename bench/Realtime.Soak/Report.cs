@@ -282,7 +282,7 @@ public static class Report
 
     private static PlotModel Model(string title, string yTitle, List<Fault> faults, FrozenReader frozen, double loadSeconds, bool logY = false)
     {
-        var m = new PlotModel { Title = title, TitleFontSize = 13, Background = OxyColors.White };
+        var m = new PlotModel { Title = title, TitleFontSize = 13, Background = OxyColors.White, Padding = new OxyThickness(8, 14, 8, 8) };
         m.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "minutes since the load started", Minimum = 0, Maximum = loadSeconds / 60 + 0.2 });
         m.Axes.Add(logY
             ? new LogarithmicAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot }
