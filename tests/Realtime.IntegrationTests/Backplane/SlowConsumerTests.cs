@@ -72,6 +72,7 @@ public abstract class SlowConsumerTests(ITestOutputHelper output) : IAsyncLifeti
         var healthy = await a.ConnectAsync("healthy");
         await a.Manager.AddToGroupAsync(stalled.ConnectionId, group).Within();
         await a.Manager.AddToGroupAsync(healthy.ConnectionId, group).Within();
+        await WaitUntilDeliveringAsync(b, group, healthy);
 
         // Far more than the stalled client's pipe holds (64 KiB): its writes block after a few,
         // and 640 KiB stay under the queue bound, so the write timeout is what closes it.
@@ -106,6 +107,9 @@ public abstract class SlowConsumerTests(ITestOutputHelper output) : IAsyncLifeti
         var outsider = await a.ConnectAsync(NewId("u"));
         await a.Manager.AddToGroupAsync(member.ConnectionId, flooded).Within();
         await a.Manager.AddToGroupAsync(outsider.ConnectionId, other).Within();
+
+        await WaitUntilDeliveringAsync(b, flooded, member);
+        await WaitUntilDeliveringAsync(b, other, outsider);
 
         // Warm-up, not measured: JIT tiers, buffer pools, threads.
         await FloodAsync(b, run: 0, FloodMessages / 2, flooded, other, member, outsider);
@@ -182,6 +186,36 @@ public abstract class SlowConsumerTests(ITestOutputHelper output) : IAsyncLifeti
 
         latencies.Sort();
         return latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+    }
+
+    /// <summary>
+    /// Node B has no client of its own, so nothing made it wait for its Redis connection, and a
+    /// live push sent before that connection is up is dropped (pushes are best effort; clients
+    /// recover with Sync). A flood from a node still connecting lost its first messages once on a
+    /// loaded machine: probe until a group send from B arrives, then drain the probes.
+    /// </summary>
+    private static async Task WaitUntilDeliveringAsync(TestNode sender, string group, TestClient receiver)
+    {
+        var waited = Stopwatch.StartNew();
+        for (var probe = 0; ; probe++)
+        {
+            await sender.Manager.SendGroupAsync(group, "Probe", [probe]).Within();
+            try
+            {
+                await receiver.NextAsync("Probe", TimeSpan.FromMilliseconds(250));
+                break;
+            }
+            catch (TimeoutException) when (waited.Elapsed < TestTimeouts.Message)
+            {
+                // Not delivering yet: probe again.
+            }
+        }
+
+        // Probes still on their way come before this one on the connection's ordered path.
+        await sender.Manager.SendGroupAsync(group, "ProbesDone", []).Within();
+        while ((await receiver.NextAsync()).Target != "ProbesDone")
+        {
+        }
     }
 
     private static IEnumerable<LogEntry> ClosingLogs(TestNode node, TestClient client) =>
