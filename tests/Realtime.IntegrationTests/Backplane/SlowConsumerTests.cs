@@ -50,6 +50,12 @@ public abstract class SlowConsumerTests(ITestOutputHelper output) : IAsyncLifeti
     {
         foreach (var node in _nodes.Distinct())
         {
+            // Shown with a failure: a publish or subscribe that failed (e.g. Redis not yet connected) says why pushes went missing.
+            foreach (var entry in node.Logs.Entries.Where(e => e.Level >= LogLevel.Warning))
+            {
+                output.WriteLine($"node log {entry.Level} {entry.EventId.Id}: {entry.Message}");
+            }
+
             await node.DisposeAsync();
         }
     }
