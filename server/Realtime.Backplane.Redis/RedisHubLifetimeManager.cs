@@ -254,9 +254,10 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
                 Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString());
                 if (e.ConnectionType == ConnectionType.Subscription) Resynchronize?.Invoke();
             };
+            var subscriber = multiplexer.GetSubscriber();
+            await WaitUntilConnectedAsync(multiplexer, subscriber).ConfigureAwait(false);
             Log.Connected(_logger, multiplexer.IsConnected);
 
-            var subscriber = multiplexer.GetSubscriber();
             _subscriber = subscriber;
             await GuardAsync(SubscribeAsync(_channels.All, InboundTarget.All, string.Empty), _channels.All, Log.SubscribeFailed).ConfigureAwait(false);
             var ackChannel = _channels.Ack(_serverName);
@@ -268,6 +269,21 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             // Only a broken configuration gets here; the node keeps serving its local connections.
             Log.ConnectFailed(_logger, ex);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// ConnectAsync returns when it stops waiting (AbortOnConnectFail = false), connected or not, e.g.
+    /// on a loaded machine. Until both connections are up, a publish fails fast and its push is
+    /// dropped, and a subscription is not yet sent: give them a bounded while longer, so a node that
+    /// starts slowly does not lose its first pushes. Redis really down: go on without it, as before.
+    /// </summary>
+    private async Task WaitUntilConnectedAsync(ConnectionMultiplexer multiplexer, ISubscriber subscriber)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(multiplexer.IsConnected && subscriber.IsConnected()) && waited.Elapsed < _options.OperationTimeout)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
         }
     }
 
