@@ -49,11 +49,6 @@ log "dotnet build (Release): server and bench"
 dotnet build server/Realtime.Server -c Release -nologo -v quiet
 dotnet build bench/Realtime.Bench -c Release -nologo -v quiet
 
-# The bench measures throughput, not the per-user rate limits: the demo app (its Development
-# secret, as the load generator signs with it) runs without them.
-NO_RATE_LIMITS=(Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001)
-for class in Messages Creates Writes Reads Rest; do NO_RATE_LIMITS+=("Realtime__Apps__demo__RateLimits__${class}PerSecond=0"); done
-
 URLS=()
 for i in "${!NODE_PORTS[@]}"; do
   port="${NODE_PORTS[i]}"
@@ -64,7 +59,7 @@ for i in "${!NODE_PORTS[@]}"; do
     "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT_BENCH;Username=postgres;Database=realtime_bench;Maximum Pool Size=50" \
     "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT_BENCH" \
     Realtime__Redis__ChannelPrefix=bench \
-    "${NO_RATE_LIMITS[@]}"
+    "${DEMO_APP_UNLIMITED[@]}"
   URLS+=("http://127.0.0.1:$port")
 done
 for i in "${!NODE_PORTS[@]}"; do

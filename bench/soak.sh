@@ -57,8 +57,7 @@ log "dotnet build (Release): server and soak"
 dotnet build server/Realtime.Server -c Release -nologo -v quiet
 dotnet build bench/Realtime.Soak -c Release -nologo -v quiet
 
-# The soak checks delivery under faults, not the per-user rate limits: the demo app (its Development secret, as the
-# load generator signs with it) runs without them, as in bench/run.sh. Retention is raised so the final check can
+# The demo app without rate limits (lib.sh's DEMO_APP_UNLIMITED). Retention is raised so the final check can
 # Sync every event of the run (the default 10000 events per group would trim the busiest group's log).
 NODE_ENV=(
   ASPNETCORE_ENVIRONMENT=Development
@@ -66,9 +65,8 @@ NODE_ENV=(
   "ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT_SOAK"
   Realtime__Redis__ChannelPrefix=soak
   Realtime__RetentionEventsPerGroup=1000000
-  Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001
+  "${DEMO_APP_UNLIMITED[@]}"
 )
-for class in Messages Creates Writes Reads Rest; do NODE_ENV+=("Realtime__Apps__demo__RateLimits__${class}PerSecond=0"); done
 
 URLS=()
 start_node() {  # start_node INDEX LOGFILE

@@ -63,6 +63,15 @@ pg_resolve_dir() {
   echo "$alt"
 }
 
+# The demo app as the load generators (bench/run.sh, bench/soak.sh) drive it: its Development
+# secret, which they sign with, and no per-user rate limits (they measure throughput and delivery,
+# not the limits). Node environment entries for node_start.
+DEMO_APP_UNLIMITED=(Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001)
+for _rate_class in Messages Creates Writes Reads Rest; do
+  DEMO_APP_UNLIMITED+=("Realtime__Apps__demo__RateLimits__${_rate_class}PerSecond=0")
+done
+unset _rate_class
+
 pg_running() { as_pg "$PG_BIN/pg_ctl" status -D "$1" >/dev/null 2>&1; }
 
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U postgres -d postgres -t 2; }

@@ -1,3 +1,5 @@
+using Realtime.BenchTools;
+
 namespace Realtime.Bench;
 
 /// <summary>Command-line options. Every size is capped so a typo cannot run away.</summary>
@@ -15,16 +17,7 @@ public sealed record Options(
     {
         if (args.Length == 0 || args[0].StartsWith('-')) throw new ArgumentException("missing scenario");
         var scenario = args[0];
-        var values = new Dictionary<string, string>();
-        for (var i = 1; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (!arg.StartsWith("--")) throw new ArgumentException($"unexpected argument '{arg}'");
-            var eq = arg.IndexOf('=');
-            if (eq > 0) values[arg[2..eq]] = arg[(eq + 1)..];
-            else if (i + 1 < args.Length) values[arg[2..]] = args[++i];
-            else throw new ArgumentException($"{arg} needs a value");
-        }
+        var values = CommandLine.Pairs(args, skip: 1);
         string Get(string name, string fallback) => values.Remove(name, out var v) ? v : fallback;
         int Int(string name, int fallback, int max)
         {

@@ -1,3 +1,5 @@
+using Realtime.BenchTools;
+
 namespace Realtime.Soak;
 
 /// <summary>Command-line options; every size is capped so a typo cannot run away.</summary>
@@ -20,16 +22,7 @@ public sealed record SoakOptions(
 
     public static SoakOptions Parse(string[] args)
     {
-        var values = new Dictionary<string, string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (!arg.StartsWith("--")) throw new ArgumentException($"unexpected argument '{arg}'");
-            var eq = arg.IndexOf('=');
-            if (eq > 0) values[arg[2..eq]] = arg[(eq + 1)..];
-            else if (i + 1 < args.Length) values[arg[2..]] = args[++i];
-            else throw new ArgumentException($"{arg} needs a value");
-        }
+        var values = CommandLine.Pairs(args);
         string? Get(string name) => values.Remove(name, out var v) ? v : null;
         int Int(string name, int fallback, int min, int max)
         {

@@ -34,17 +34,11 @@ public sealed class TokenService(AppRegistry apps)
     /// <summary>The caller, or null with a reason when the token is bad, expired, foreign or of an unknown app.</summary>
     public async Task<(Caller? Caller, string? Error)> ValidateAsync(string token)
     {
-        var (caller, _, error) = await ValidateWithExpiryAsync(token);
+        var (caller, _, _, error) = await ValidateFullyAsync(token);
         return (caller, error);
     }
 
     /// <summary>As <see cref="ValidateAsync"/>, with the token's expiry and issue time (UTC; null without iat) for a valid one.</summary>
-    public async Task<(Caller? Caller, DateTime Expires, string? Error)> ValidateWithExpiryAsync(string token)
-    {
-        var (caller, expires, _, error) = await ValidateFullyAsync(token);
-        return (caller, expires, error);
-    }
-
     public async Task<(Caller? Caller, DateTime Expires, DateTime? IssuedAt, string? Error)> ValidateFullyAsync(string token)
     {
         string appId;
