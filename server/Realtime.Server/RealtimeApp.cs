@@ -31,6 +31,9 @@ public static class RealtimeApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>Invocations one terminal may have running at once (SignalR's default is 1).</summary>
+    public const int ParallelInvocationsPerTerminal = 32;
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -86,6 +89,7 @@ public static class RealtimeApp
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CommandRunner>();
+        services.AddSingleton<GroupCommit>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<TerminalAttacher>();
         services.AddHostedService(sp => sp.GetRequiredService<TerminalAttacher>());
@@ -126,6 +130,9 @@ public static class RealtimeApp
                 o.EnableDetailedErrors = true;
                 // Room for a Sync request carrying cursors for every group a user may be in.
                 o.MaximumReceiveMessageSize = 256 * 1024;
+                // A terminal may pipeline: its invocations run side by side, and GroupCommit keeps
+                // its commands to one group in the order it sent them.
+                o.MaximumParallelInvocationsPerClient = ParallelInvocationsPerTerminal;
             })
             .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
         services.RemoveAll<IHubProtocol>();

@@ -1,17 +1,22 @@
 using System.Data;
 using System.Text.Json;
+using Dapper;
 using Npgsql;
 using Realtime.Server.Apps;
 using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Delivery;
+using Realtime.Server.Errors;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Commands;
 
 /// <summary>
-/// Runs one command: one transaction holding the change, its log entries and its requestId
+/// Runs commands: one transaction holding the changes, their log entries and their requestIds
 /// (SPEC §5.1); membership changes applied to live channels before commit, under the group's
-/// lock; then, only after commit, the pushes.
+/// lock; then, only after commit, the pushes. A transaction holds one command, or several that
+/// GroupCommit gathered for one group, each isolated by a savepoint: one failing command never
+/// fails its neighbours.
 /// </summary>
 public sealed partial class CommandRunner(
     Db db, Publisher publisher, AppRegistry apps, OutboxSignal outboxSignal, TimeProvider clock, ILogger<CommandRunner> logger)
@@ -25,53 +30,115 @@ public sealed partial class CommandRunner(
         Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body, CancellationToken ct = default,
         Func<CancellationToken, Task>? before = null)
     {
-        if (requestId is not null && await Idempotency.PeekAsync(db, actor, requestId, method, Now(), ct) is { } earlier)
-            return earlier.Deserialize<T>(RealtimeJson.Options)!;
-        if (before is not null) await before(ct);
-        ct.ThrowIfCancellationRequested();
+        var command = new Command<T>(actor, method, requestId, body);
+        if (await PrepareAsync(command, before, ct) is { } earlier) return command.Stored(earlier);
+        await RunBatchAsync([command]);
+        return await command.Answer;
+    }
 
+    /// <summary>
+    /// What runs before a command's transaction: when the app has a before-callback, a repeated
+    /// requestId is answered from its stored response without calling the app again; then the
+    /// callback. Answers that stored response, or null when the command is to run.
+    /// </summary>
+    internal async Task<JsonElement?> PrepareAsync(Command command, Func<CancellationToken, Task>? before, CancellationToken ct)
+    {
+        if (before is null || string.IsNullOrEmpty(apps.Get(command.Actor.AppId).CallbackUrl))
+        {
+            ct.ThrowIfCancellationRequested();
+            return null;
+        }
+        if (command.RequestId is not null &&
+            await Idempotency.PeekAsync(db, command.Actor, command.RequestId, command.Method, Now(), ct) is { } earlier)
+            return earlier;
+        await before(ct);
+        ct.ThrowIfCancellationRequested();
+        return null;
+    }
+
+    /// <summary>
+    /// Runs commands of one app in one transaction, in order, and answers each. Never throws: a
+    /// command's error is its own answer. Should the transaction itself fail (not a rule), each
+    /// command runs again alone, so only the one at fault fails.
+    /// </summary>
+    internal async Task RunBatchAsync(IReadOnlyList<Command> commands)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var (result, scope, queued) = await RunOnceAsync(actor, method, requestId, body);
+                var (effects, queued) = await RunOnceAsync(commands);
                 if (queued > 0) outboxSignal.Notify();
-                if (scope is not null) await publisher.PublishAsync(actor.AppId, scope.Pushes);
-                return result;
+                await publisher.PublishAsync(commands[0].Actor.AppId, effects.Pushes);
+                foreach (var c in commands) c.Finish();
+                return;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
                                                && attempt < MaxAttempts)
             {
-                // Two commands locked overlapping recipients in different orders; the loser ran nothing.
-                LogRetry(method, attempt, e.SqlState);
+                // Two transactions locked overlapping rows in different orders; the loser ran nothing.
+                LogRetry(commands[0].Method, attempt, e.SqlState);
+                foreach (var c in commands) c.Reset();
+            }
+            catch (Exception e) when (commands.Count > 1)
+            {
+                LogBatchFailed(e, commands.Count);
+                foreach (var c in commands)
+                {
+                    c.Reset();
+                    await RunBatchAsync([c]);
+                }
+                return;
+            }
+            catch (Exception e)
+            {
+                commands[0].Fail(e);
+                return;
             }
         }
     }
 
-    private async Task<(T Result, CommandScope? Scope, int Queued)> RunOnceAsync<T>(
-        Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body)
+    private async Task<(TransactionEffects Effects, int Queued)> RunOnceAsync(IReadOnlyList<Command> commands)
     {
+        var appId = commands[0].Actor.AppId;
+        var app = apps.Get(appId);
+        var effects = new TransactionEffects();
+        var now = Now();
         await using var connection = await db.OpenAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
-        var scope = new CommandScope(connection, tx, actor, apps.Get(actor.AppId), Now());
-        if (requestId is not null && await Idempotency.BeginAsync(scope, requestId, method) is { } stored)
-            return (stored.Deserialize<T>(RealtimeJson.Options)!, null, 0);
+        var isolate = commands.Count > 1;
+        CommandScope? last = null;
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var command = commands[i];
+            var scope = last = new CommandScope(connection, tx, command.Actor, app, now, effects);
+            if (isolate) await connection.ExecuteAsync(i == 0 ? "SAVEPOINT command" : "RELEASE SAVEPOINT command; SAVEPOINT command", transaction: tx);
+            var mark = effects.Mark();
+            try
+            {
+                await command.RunAsync(scope);
+            }
+            catch (RealtimeException e) when (isolate)
+            {
+                await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT command", transaction: tx);
+                effects.RollbackTo(mark);
+                command.Refuse(e);
+            }
+        }
 
-        var value = await body(scope);
-        await NotificationLog.FlushSystemMessagesAsync(scope);
-        var queued = await Outbox.WriteAsync(scope);
-        if (requestId is not null)
-            await Idempotency.CompleteAsync(scope, requestId, JsonSerializer.SerializeToElement(value, RealtimeJson.Options));
+        if (effects.Senders.Count > 0) await MemberRepository.TouchLastMessageAsync(last!, effects.Senders);
+        await NotificationLog.FlushSystemMessagesAsync(last!);
+        var queued = await Outbox.WriteAsync(last!);
 
-        var applied = await publisher.ApplyBeforeCommitAsync(actor.AppId, scope.MembershipEffects);
+        var applied = await publisher.ApplyBeforeCommitAsync(appId, effects.MembershipEffects);
         try
         {
-            foreach (var step in scope.LastSteps) await step();
+            foreach (var step in effects.LastSteps) await step();
         }
         catch (Exception) when (applied.Count > 0)
         {
             // Nothing was committed: take it all back.
-            await publisher.UndoAsync(actor.AppId, applied, attachesOnly: false);
+            await publisher.UndoAsync(appId, applied, attachesOnly: false);
             throw;
         }
         try
@@ -81,10 +148,10 @@ public sealed partial class CommandRunner(
         catch (Exception) when (applied.Count > 0)
         {
             // The commit's outcome is unknown: take back attaches only (see UndoAsync).
-            await publisher.UndoAsync(actor.AppId, applied, attachesOnly: true);
+            await publisher.UndoAsync(appId, applied, attachesOnly: true);
             throw;
         }
-        return (value, scope, queued);
+        return (effects, queued);
     }
 
     /// <summary>UTC now at microsecond precision, as PostgreSQL stores it.</summary>
@@ -96,4 +163,7 @@ public sealed partial class CommandRunner(
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Command {Method} retried after attempt {Attempt} ({SqlState})")]
     private partial void LogRetry(string method, int attempt, string sqlState);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "A transaction of {Count} commands failed; each runs again alone")]
+    private partial void LogBatchFailed(Exception e, int count);
 }

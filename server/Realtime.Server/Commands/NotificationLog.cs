@@ -10,17 +10,31 @@ internal static class NotificationLog
     public static async Task<GroupEventDto> AppendGroupEventAsync(CommandScope scope, IGroupLog group, string type, string? actor, object data)
     {
         var json = JsonSerializer.SerializeToElement(data, RealtimeJson.Options);
-        // The caller holds the group row's lock, so last_seq + 1 is gapless and ours.
-        var seq = await scope.Connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            UPDATE groups SET last_seq = last_seq + 1 WHERE gid = @Gid RETURNING last_seq
-            """, new { group.Gid }, scope.Transaction));
         var id = Guid.CreateVersion7();
-        await scope.Connection.ExecuteAsync(new CommandDefinition("""
+        // The caller holds the group row's lock, so last_seq + 1 is gapless and ours. One round
+        // trip: a message's seq and row; `Message` events also stamp the group's last_message_at.
+        var seq = await scope.Connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            WITH next AS (
+                UPDATE groups SET last_seq = last_seq + 1,
+                    last_message_at = CASE WHEN @isMessage THEN @at ELSE last_message_at END
+                WHERE gid = @Gid RETURNING last_seq)
             INSERT INTO group_events (gid, seq, id, type, actor, at, data)
-            VALUES (@Gid, @seq, @id, @type, @actor, @at, @data::jsonb)
-            """, new { group.Gid, seq, id, type, actor, at = scope.Now, data = json.GetRawText() }, scope.Transaction));
+            SELECT @Gid, next.last_seq, @id, @type, @actor, @at, @data::jsonb FROM next
+            RETURNING seq
+            """, new { group.Gid, id, type, actor, at = scope.Now, data = json.GetRawText(), isMessage = type == GroupEventDto.MessageType },
+            scope.Transaction));
         group.LastSeq = seq;
         return new GroupEventDto(group.GroupId, seq, id, type, actor, scope.Now, json);
+    }
+
+    /// <summary>Replaces the data of an event this transaction wrote (a MembersJoined that later joins extend).</summary>
+    public static async Task<GroupEventDto> RewriteGroupEventAsync(CommandScope scope, IGroupLog group, GroupEventDto evt, object data)
+    {
+        var json = JsonSerializer.SerializeToElement(data, RealtimeJson.Options);
+        await scope.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE group_events SET data = @data::jsonb WHERE gid = @Gid AND seq = @Seq
+            """, new { group.Gid, evt.Seq, data = json.GetRawText() }, scope.Transaction));
+        return evt with { Data = json };
     }
 
     /// <summary>
@@ -29,7 +43,7 @@ internal static class NotificationLog
     /// </summary>
     public static async Task FlushSystemMessagesAsync(CommandScope scope)
     {
-        var pending = scope.SystemMessages;
+        var pending = scope.Effects.SystemMessages;
         if (pending.Count == 0) return;
 
         var counts = pending.GroupBy(m => m.UserId, StringComparer.Ordinal)

@@ -3,15 +3,15 @@ using Realtime.Server.Callbacks;
 
 namespace Realtime.Server.Commands;
 
-/// <summary>Writes a command's after-callbacks and offline pushes in its own transaction.</summary>
+/// <summary>Writes the after-callbacks and offline pushes of a transaction's commands in that transaction.</summary>
 internal static class Outbox
 {
     /// <summary>Answers how many rows were queued, so the runner can wake the worker after commit.</summary>
     public static async Task<int> WriteAsync(CommandScope s)
     {
-        var items = s.Outbox.ToList();
+        var items = s.Effects.Outbox.ToList();
         // One push row per command for all recipients with no terminal online: O(1) rows.
-        var written = s.SystemMessages.Select(m => (m.UserId, m.Written!)).ToList();
+        var written = s.Effects.SystemMessages.Select(m => (m.UserId, m.Written!)).ToList();
         if (await OfflinePush.ForSystemMessagesAsync(s.Connection, s.Transaction, s.AppId, s.App, written, s.Now) is { } push)
             items.Add(push);
         if (items.Count == 0) return 0;

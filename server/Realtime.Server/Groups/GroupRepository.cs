@@ -13,21 +13,24 @@ public static class GroupRepository
         last_modified, version, member_count, admin_count, last_seq, epoch
         """;
 
-    /// <summary>The live group, locked: every invariant spanning its rows is checked under this lock.</summary>
-    public static Task<GroupRow?> LockAsync(CommandScope s, string groupId) =>
-        s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
+    /// <summary>
+    /// The live group, locked: every invariant spanning its rows is checked under this lock. A
+    /// transaction that holds it already (commands batched by GroupCommit) gets its current row.
+    /// </summary>
+    public static async Task<GroupRow?> LockAsync(CommandScope s, string groupId) =>
+        s.Effects.Locked(groupId) ?? s.Effects.RememberLocked(await s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups
             WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL
             FOR UPDATE
-            """, new { s.AppId, groupId }, s.Transaction));
+            """, new { s.AppId, groupId }, s.Transaction)));
 
     /// <summary>As <see cref="LockAsync"/>, by internal id (pending items know their group by gid).</summary>
-    public static Task<GroupRow?> LockByGidAsync(CommandScope s, long gid) =>
-        s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
+    public static async Task<GroupRow?> LockByGidAsync(CommandScope s, long gid) =>
+        s.Effects.LockedByGid(gid) ?? s.Effects.RememberLocked(await s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups
             WHERE app_id = @AppId AND gid = @gid AND dissolved_at IS NULL
             FOR UPDATE
-            """, new { s.AppId, gid }, s.Transaction));
+            """, new { s.AppId, gid }, s.Transaction)));
 
     public static Task<GroupRow?> FindAsync(NpgsqlConnection c, string appId, string groupId, CancellationToken ct) =>
         c.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
@@ -74,9 +77,12 @@ public static class GroupRepository
         }, s.Transaction));
 
     /// <summary>The group is gone (its id free again); open pending items with it.</summary>
-    public static Task MarkDissolvedAsync(CommandScope s, GroupRow g) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
+    public static Task MarkDissolvedAsync(CommandScope s, GroupRow g)
+    {
+        s.Effects.Forget(g);
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
             UPDATE groups SET dissolved_at = @Now, member_count = 0, admin_count = 0 WHERE gid = @Gid;
             UPDATE pending_items SET status = 'Canceled', handled_at = @Now WHERE gid = @Gid AND status = 'Pending';
             """, new { g.Gid, s.Now }, s.Transaction));
+    }
 }

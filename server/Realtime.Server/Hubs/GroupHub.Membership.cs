@@ -9,7 +9,7 @@ public sealed partial class GroupHub
         Joins.InviteAsync(Actor, RealtimeJson.Bind<InviteMembersRequest>(request), ct: Context.ConnectionAborted);
 
     public Task<ApplyResult> ApplyToJoin(JsonElement request) =>
-        Joins.ApplyAsync(Actor, RealtimeJson.Bind<ApplyToJoinRequest>(request), Context.ConnectionAborted);
+        Joins.ApplyAsync(Actor, RealtimeJson.Bind<ApplyToJoinRequest>(request), Context.ConnectionAborted, Context.ConnectionId);
 
     public Task<IReadOnlyList<PendingItem>> GetPendingItems(JsonElement request) =>
         Joins.GetPendingAsync(Actor, RealtimeJson.Bind<GetPendingItemsRequest>(request), Context.ConnectionAborted);

@@ -6,5 +6,5 @@ namespace Realtime.Server.Hubs;
 public sealed partial class GroupHub
 {
     public Task<SendMessageResult> SendMessage(JsonElement request) =>
-        Messages.SendAsync(Actor, RealtimeJson.Bind<SendMessageRequest>(request), Context.ConnectionAborted);
+        Messages.SendAsync(Actor, RealtimeJson.Bind<SendMessageRequest>(request), Context.ConnectionAborted, Context.ConnectionId);
 }

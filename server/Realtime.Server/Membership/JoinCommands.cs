@@ -10,7 +10,7 @@ namespace Realtime.Server.Membership;
 /// The ways into a group (SPEC §4): invite (or the app admin's direct add), apply, and the
 /// pending items these leave — join requests and invitations — read and handled by their parties.
 /// </summary>
-public sealed class JoinCommands(CommandRunner runner, Db db, BeforeCallbacks callbacks, MembershipChanges membership, TimeProvider clock)
+public sealed class JoinCommands(CommandRunner runner, GroupCommit commit, Db db, BeforeCallbacks callbacks, MembershipChanges membership, TimeProvider clock)
 {
     public const int PendingPageMax = 100;
     public const int PendingPageDefault = 50;
@@ -79,7 +79,8 @@ public sealed class JoinCommands(CommandRunner runner, Db db, BeforeCallbacks ca
         }, ct, Before);
     }
 
-    public async Task<ApplyResult> ApplyAsync(Actor actor, ApplyToJoinRequest r, CancellationToken ct = default)
+    /// <param name="lane">The applying terminal (connection id): its commands to the group keep their order (GroupCommit).</param>
+    public async Task<ApplyResult> ApplyAsync(Actor actor, ApplyToJoinRequest r, CancellationToken ct = default, string? lane = null)
     {
         var groupId = Validate.GroupId(r.GroupId);
         var requestId = Validate.RequestId(r.RequestId);
@@ -88,7 +89,8 @@ public sealed class JoinCommands(CommandRunner runner, Db db, BeforeCallbacks ca
         {
             ["GroupId"] = groupId, ["Requestor_Account"] = user, ["ApplyMsg"] = r.Message ?? "",
         }, token);
-        return await runner.RunAsync(actor, "ApplyToJoin", requestId, async s =>
+        // Applications batch with the group's other commands: a burst of joins is one transaction.
+        return await commit.RunAsync(actor, groupId, "ApplyToJoin", requestId, async s =>
         {
             var g = Access.RequireGroup(await GroupRepository.LockAsync(s, groupId), groupId);
             Access.RequireEnabled(g, actor);
@@ -116,7 +118,7 @@ public sealed class JoinCommands(CommandRunner runner, Db db, BeforeCallbacks ca
             foreach (var staff in await MemberRepository.StaffAsync(s, g.Gid))
                 s.SystemMessage(staff, "JoinRequestReceived", g.GroupId, new { pendingId, applicant = user, message });
             return new ApplyResult(ApplyOutcome.Pending, pendingId);
-        }, ct, Before);
+        }, ct, Before, lane);
     }
 
     public async Task<IReadOnlyList<PendingItem>> GetPendingAsync(Actor actor, GetPendingItemsRequest r, CancellationToken ct = default)

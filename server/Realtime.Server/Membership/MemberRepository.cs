@@ -72,16 +72,17 @@ public static class MemberRepository
     }
 
     /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
-    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members) =>
+    /// <param name="joinSeq">Where their windows start: the seq before the MembersJoined that announces them.</param>
+    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq) =>
         s.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT @Gid, @AppId, u, r, @Now, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
+            SELECT @Gid, @AppId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq)
-            SELECT @Gid, @AppId, u, @LastSeq FROM unnest(@users) AS u
+            SELECT @Gid, @AppId, u, @joinSeq FROM unnest(@users) AS u
             ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
             """, new
         {
-            g.Gid, s.AppId, s.Now, g.LastSeq,
+            g.Gid, s.AppId, s.Now, joinSeq,
             users = members.Select(m => m.UserId).ToArray(),
             roles = members.Select(m => m.Role.ToString()).ToArray(),
         }, s.Transaction));
@@ -107,11 +108,16 @@ public static class MemberRepository
             """, new { gid, m.UserId, Role = m.Role.ToString(), m.NameCard, m.MutedUntil, MsgRecvOption = m.MsgRecvOption.ToString(), m.Custom },
             s.Transaction));
 
-    public static Task TouchLastMessageAsync(CommandScope s, long gid, string userId) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE groups SET last_message_at = @Now WHERE gid = @gid;
-            UPDATE group_members SET last_message_at = @Now WHERE gid = @gid AND user_id = @userId;
-            """, new { gid, userId, s.Now }, s.Transaction));
+    /// <summary>Stamps the senders' last_message_at once per transaction, however many messages it holds.</summary>
+    public static Task TouchLastMessageAsync(CommandScope s, IReadOnlyList<(long Gid, string UserId)> senders)
+    {
+        var distinct = senders.Distinct().ToArray();
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE group_members m SET last_message_at = @Now
+            FROM unnest(@gids, @users) AS x(gid, user_id)
+            WHERE m.gid = x.gid AND m.user_id = x.user_id
+            """, new { gids = distinct.Select(x => x.Gid).ToArray(), users = distinct.Select(x => x.UserId).ToArray(), s.Now }, s.Transaction));
+    }
 
     /// <summary>
     /// Locks the users' rows (created when missing) in id order and answers their joined-group

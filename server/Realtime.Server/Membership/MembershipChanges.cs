@@ -27,10 +27,10 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         var everyone = members.Prepend(ownerId).ToList();
         await RefuseOverLimitAsync(s, g, everyone, strict: true);
         await CountJoinedAsync(s, g, everyone, +1);
-        await MemberRepository.AddAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
+        await MemberRepository.AddAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList(), g.LastSeq);
         s.Attach(ownerId, g);
         s.SystemMessage(ownerId, "GroupCreated", g.GroupId, new { type = g.Type, name = g.Name, joinSeq = g.LastSeq, epoch = g.Epoch });
-        if (members.Count > 0) await AnnounceJoinAsync(s, g, members, inviter: ownerId, push: true);
+        if (members.Count > 0) await AnnounceJoinAsync(s, g, members, inviter: ownerId, push: true, joinSeq: g.LastSeq);
     }
 
     /// <summary>
@@ -48,12 +48,13 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
             throw new RealtimeException(ErrorCode.GroupFull, $"group {g.GroupId} has room for {Math.Max(0, max - g.MemberCount)} more members");
         if (admitted.Count == 0) return refused;
 
-        await MemberRepository.AddAsync(s, g, admitted.Select(u => (u, MemberRole.Member)).ToList());
+        var joinSeq = s.JoinSeq(g, inviter, push: !silent);
+        await MemberRepository.AddAsync(s, g, admitted.Select(u => (u, MemberRole.Member)).ToList(), joinSeq);
         await CountJoinedAsync(s, g, admitted, +1);
         g.MemberCount += admitted.Count;
         await GroupRepository.SaveAsync(s, g);
         await PendingRepository.CancelOfAsync(s, g.Gid, admitted);
-        await AnnounceJoinAsync(s, g, admitted, inviter, push: !silent);
+        await AnnounceJoinAsync(s, g, admitted, inviter, push: !silent, joinSeq);
         s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
         {
             ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["JoinType"] = inviter is null && !s.Actor.IsAppAdmin ? "Apply" : "Invited",
@@ -112,11 +113,10 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
     }
 
     /// <summary>New members are attached, announced to the group, and each told where their cursor starts.</summary>
-    private static async Task AnnounceJoinAsync(CommandScope s, GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push)
+    private static async Task AnnounceJoinAsync(CommandScope s, GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push, long joinSeq)
     {
-        var joinSeq = g.LastSeq;
         foreach (var u in joined) s.Attach(u, g);
-        await s.AppendGroupEventAsync(g, "MembersJoined", new { userIds = joined, inviter }, push);
+        await s.AnnounceJoinedAsync(g, joined, inviter, push, joinSeq);
         foreach (var u in joined) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter, epoch = g.Epoch });
     }
 

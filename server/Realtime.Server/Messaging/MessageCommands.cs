@@ -10,12 +10,13 @@ using Realtime.Server.Membership;
 namespace Realtime.Server.Messaging;
 
 /// <summary>Group messages (SPEC §2 send row, §3 body limits): stored as `Message` group events.</summary>
-public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callbacks)
+public sealed class MessageCommands(GroupCommit commit, BeforeCallbacks callbacks)
 {
     /// <summary>Payload size is measured as compact UTF-8, without \u escapes inflating non-ASCII text.</summary>
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 
-    public async Task<SendMessageResult> SendAsync(Actor actor, SendMessageRequest r, CancellationToken ct = default)
+    /// <param name="lane">The sending terminal (connection id): its messages to a group keep their order (GroupCommit).</param>
+    public async Task<SendMessageResult> SendAsync(Actor actor, SendMessageRequest r, CancellationToken ct = default, string? lane = null)
     {
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.ClientMsgId, "clientMsgId");
@@ -26,7 +27,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
         {
             ["GroupId"] = groupId, ["From_Account"] = sender, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
         }, token);
-        return await runner.RunAsync(actor, "SendMessage", requestId, async s =>
+        return await commit.RunAsync(actor, groupId, "SendMessage", requestId, async s =>
         {
             var (g, me) = await Access.LockAsync(s, groupId);
             if (g.Rules.OnlyOwnerAndAdminsSend) Access.RequireAllowed(Allowed.OwnerAndAdmins, me, actor, $"send to a {g.Type} group");
@@ -38,7 +39,6 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
             ValidateBody(r.Text, r.Payload);
 
             var messageId = Guid.CreateVersion7();
-            await MemberRepository.TouchLastMessageAsync(s, g.Gid, sender);
             var evt = await s.AppendGroupEventAsync(g, GroupEventDto.MessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
             s.AfterCallback(CallbackCommand.AfterSendMsg, new()
             {
@@ -46,7 +46,7 @@ public sealed class MessageCommands(CommandRunner runner, BeforeCallbacks callba
                 ["MessageId"] = messageId, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
             });
             return new SendMessageResult(evt.Seq, messageId, evt.At);
-        }, ct, Before);
+        }, ct, Before, lane);
     }
 
     private static void ValidateBody(string? text, JsonElement? payload)

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Realtime.Server.Errors;
+
+namespace Realtime.Server.Commands;
+
+/// <summary>
+/// One command on its way through a transaction: its body, its requestId, and its answer,
+/// which is given only once the transaction's outcome is known (and its pushes handed over).
+/// </summary>
+internal abstract class Command(Actor actor, string method, string? requestId)
+{
+    public Actor Actor { get; } = actor;
+    public string Method { get; } = method;
+    public string? RequestId { get; } = requestId;
+
+    /// <summary>Runs the body in the transaction (or finds the stored response of its requestId).</summary>
+    public abstract Task RunAsync(CommandScope scope);
+
+    /// <summary>A rule refused the command; its savepoint was rolled back, its neighbours go on.</summary>
+    public abstract void Refuse(RealtimeException error);
+
+    /// <summary>The transaction committed: the command's own result or refusal becomes its answer.</summary>
+    public abstract void Finish();
+
+    /// <summary>The command failed as a whole (nothing of it committed).</summary>
+    public abstract void Fail(Exception error);
+
+    /// <summary>The transaction is run again: forget what this attempt decided.</summary>
+    public abstract void Reset();
+}
+
+internal sealed class Command<T>(Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body)
+    : Command(actor, method, requestId)
+{
+    private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+    private RealtimeException? _refusal;
+
+    public Task<T> Answer => _answer.Task;
+
+    public T Stored(JsonElement response) => response.Deserialize<T>(RealtimeJson.Options)!;
+
+    public void AnswerStored(JsonElement stored) => _answer.TrySetResult(Stored(stored));
+
+    public override async Task RunAsync(CommandScope scope)
+    {
+        if (RequestId is not null && await Idempotency.BeginAsync(scope, RequestId, Method) is { } stored)
+        {
+            _result = Stored(stored);
+            return;
+        }
+        _result = await body(scope);
+        if (RequestId is not null)
+            await Idempotency.CompleteAsync(scope, RequestId, JsonSerializer.SerializeToElement(_result, RealtimeJson.Options));
+    }
+
+    public override void Refuse(RealtimeException error) => _refusal = error;
+
+    public override void Finish()
+    {
+        if (_refusal is not null) _answer.TrySetException(_refusal);
+        else _answer.TrySetResult(_result!);
+    }
+
+    public override void Fail(Exception error) => _answer.TrySetException(error);
+
+    public override void Reset()
+    {
+        _result = default;
+        _refusal = null;
+    }
+}

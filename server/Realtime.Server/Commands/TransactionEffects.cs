@@ -1,0 +1,84 @@
+using Realtime.Server.Callbacks;
+using Realtime.Server.Delivery;
+using Realtime.Server.Groups;
+
+namespace Realtime.Server.Commands;
+
+/// <summary>
+/// What the commands of one transaction will announce, in their order, and the group rows they
+/// have locked. A command that fails inside a batch is taken back to its <see cref="Mark"/>
+/// (with its savepoint), so its neighbours' effects stay exactly as if it had never run.
+/// </summary>
+internal sealed class TransactionEffects
+{
+    private readonly Dictionary<string, GroupRow> _locked = new(StringComparer.Ordinal);
+
+    /// <summary>Attaches, detaches and group-event pushes, in the order the commands made them.</summary>
+    public List<Effect> Changes { get; } = [];
+    public List<PendingSystemMessage> SystemMessages { get; } = [];
+    public List<OutboxItem> Outbox { get; } = [];
+    public List<Func<Task>> LastSteps { get; } = [];
+    /// <summary>Members who sent messages: their last_message_at is written once per transaction.</summary>
+    public List<(long Gid, string UserId)> Senders { get; } = [];
+    public OpenJoin? OpenJoin { get; private set; }
+
+    /// <summary>Attaches and detaches, in order: applied before commit.</summary>
+    public IReadOnlyList<Effect> MembershipEffects => Changes.Where(e => e is Effect.Attach or Effect.Detach).ToList();
+
+    /// <summary>What to push after commit: the group events, then each written system message.</summary>
+    public IReadOnlyList<Effect> Pushes => Changes.OfType<Effect.PushGroupEvent>()
+        .Concat<Effect>(SystemMessages.Select(m => new Effect.PushSystemMessage(m.UserId, m.Written!)))
+        .ToList();
+
+    /// <summary>A group row this transaction locked already (its lock lasts to commit), kept current by the commands.</summary>
+    public GroupRow? Locked(string groupId) => _locked.GetValueOrDefault(groupId);
+
+    public GroupRow? LockedByGid(long gid) => _locked.Values.FirstOrDefault(g => g.Gid == gid);
+
+    public GroupRow? RememberLocked(GroupRow? g)
+    {
+        if (g is not null) _locked[g.GroupId] = g;
+        return g;
+    }
+
+    /// <summary>A dissolved group is no longer the live row of its id.</summary>
+    public void Forget(GroupRow g) => _locked.Remove(g.GroupId);
+
+    public void OpenJoinAt(OpenJoin open) => OpenJoin = open;
+
+    public void ExtendOpenJoin(List<string> userIds, GroupEventDto evt)
+    {
+        var open = OpenJoin!;
+        if (open.PushIndex >= 0) Changes[open.PushIndex] = new Effect.PushGroupEvent(open.Gid, evt);
+        OpenJoin = open with { UserIds = userIds, Event = evt };
+    }
+
+    public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count, OpenJoin);
+
+    /// <summary>
+    /// Forgets what a failed command added. Its savepoint released any group row lock it took, and
+    /// rows it changed in memory may be stale: they are read (and locked) again by the next command.
+    /// </summary>
+    public void RollbackTo(EffectsMark mark)
+    {
+        Changes.RemoveRange(mark.Changes, Changes.Count - mark.Changes);
+        SystemMessages.RemoveRange(mark.SystemMessages, SystemMessages.Count - mark.SystemMessages);
+        Outbox.RemoveRange(mark.Outbox, Outbox.Count - mark.Outbox);
+        LastSteps.RemoveRange(mark.LastSteps, LastSteps.Count - mark.LastSteps);
+        Senders.RemoveRange(mark.Senders, Senders.Count - mark.Senders);
+        if (mark.OpenJoin is { PushIndex: >= 0 } open && open.PushIndex < Changes.Count)
+            Changes[open.PushIndex] = new Effect.PushGroupEvent(open.Gid, open.Event);
+        OpenJoin = mark.OpenJoin;
+        _locked.Clear();
+    }
+}
+
+internal sealed record EffectsMark(int Changes, int SystemMessages, int Outbox, int LastSteps, int Senders, OpenJoin? OpenJoin);
+
+/// <summary>The MembersJoined event that the next join in the same transaction may extend.</summary>
+internal sealed record OpenJoin(long Gid, string? Inviter, bool Push, List<string> UserIds, GroupEventDto Event, int PushIndex)
+{
+    /// <summary>Only while it is still the group's last event, for the same inviter and visibility.</summary>
+    public bool Continues(GroupRow g, string? inviter, bool push) =>
+        Gid == g.Gid && Event.Seq == g.LastSeq && Inviter == inviter && Push == push;
+}
