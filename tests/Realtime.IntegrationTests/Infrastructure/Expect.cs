@@ -15,4 +15,15 @@ public static class Expect
     /// <summary>Nothing matching arrives within a short window (used only after a later event was seen, so the window is a bound, not a synchroniser).</summary>
     public static void NoneReceived(TestTerminal client, string target, Func<System.Text.Json.JsonElement[], bool> match) =>
         Assert.DoesNotContain(client.Received, r => r.Target == target && match(r.Args));
+
+    /// <summary>Waits (bounded) until a state the test cannot be told about by an event holds, such as a row lock being waited on.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TestTerminal.DefaultTimeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {TestTerminal.DefaultTimeout.TotalSeconds:0} s waiting until {what}.");
+            await Task.Delay(10);
+        }
+    }
 }

@@ -44,6 +44,9 @@ public class MembershipWorld : IAsyncLifetime
         return client;
     }
 
+    /// <summary>A connection of the test's own to the node's database (e.g. to hold a lock the node must wait for).</summary>
+    public Task<Npgsql.NpgsqlConnection> OpenAsync() => _database.OpenAsync();
+
     public async Task ExecuteAsync(string sql, object args)
     {
         await using var c = await _database.OpenAsync();
