@@ -74,8 +74,20 @@ public static class RealtimeApp
         services.Configure<RealtimeOptions>(configuration.GetSection("Realtime"));
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured (scripts/run.sh starts a private PostgreSQL).")).Build());
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(configuration.GetConnectionString("Postgres")
+                ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured (scripts/run.sh starts a private PostgreSQL)."));
+            // The hot statements (a message's seq and row, a member lookup) run thousands of times a
+            // second: prepared, PostgreSQL parses and plans each once per connection. `Max Auto Prepare`
+            // in the connection string overrides this (0 turns it off, e.g. behind a pooler that cannot keep them).
+            if (!builder.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            }
+            return builder.Build();
+        });
         services.AddSingleton<Db>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<AppRegistry>();

@@ -21,7 +21,9 @@ public sealed partial class Publisher(
     /// </summary>
     internal async Task PublishAsync(string appId, IReadOnlyList<Effect> effects)
     {
-        foreach (var effect in effects.OfType<Effect.PushGroupEvent>()) await SendAsync(appId, effect);
+        // Started one after another, the group events are written to the backplane in seq order;
+        // awaited together, a batch of them costs one round trip, not one each.
+        await Task.WhenAll(effects.OfType<Effect.PushGroupEvent>().Select(e => SendAsync(appId, e)).ToList());
         await RunLanesAsync(appId, effects.OfType<Effect.PushSystemMessage>().ToList<Effect>());
     }
 
