@@ -7,11 +7,21 @@ namespace Realtime.Server.Commands;
 /// One command on its way through a transaction: its body, its requestId, and its answer,
 /// which is given only once the transaction's outcome is known (and its pushes handed over).
 /// </summary>
-internal abstract class Command(Actor actor, string method, string? requestId)
+internal abstract class Command(Actor actor, string method, string? requestId, bool buffered)
 {
     public Actor Actor { get; } = actor;
     public string Method { get; } = method;
     public string? RequestId { get; } = requestId;
+
+    /// <summary>
+    /// The body writes only through the scope's buffers (group events, system messages,
+    /// callbacks), never a statement of its own: a refusal needs no savepoint, only its buffers
+    /// and its requestId's key taken back.
+    /// </summary>
+    public bool Buffered { get; } = buffered;
+
+    /// <summary>This run inserted its requestId's key row (a buffered command refused deletes it).</summary>
+    public bool KeyInserted { get; protected set; }
 
     /// <summary>Runs the body in the transaction (or finds the stored response of its requestId).</summary>
     public abstract Task RunAsync(CommandScope scope);
@@ -29,8 +39,8 @@ internal abstract class Command(Actor actor, string method, string? requestId)
     public abstract void Reset();
 }
 
-internal sealed class Command<T>(Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body)
-    : Command(actor, method, requestId)
+internal sealed class Command<T>(Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body, bool buffered = false)
+    : Command(actor, method, requestId, buffered)
 {
     private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;
@@ -44,14 +54,18 @@ internal sealed class Command<T>(Actor actor, string method, string? requestId, 
 
     public override async Task RunAsync(CommandScope scope)
     {
-        if (RequestId is not null && await Idempotency.BeginAsync(scope, RequestId, Method) is { } stored)
+        if (RequestId is not null)
         {
-            _result = Stored(stored);
-            return;
+            if (await Idempotency.BeginAsync(scope, RequestId, Method) is { } stored)
+            {
+                _result = Stored(stored);
+                return;
+            }
+            KeyInserted = true;
         }
         _result = await body(scope);
         if (RequestId is not null)
-            await Idempotency.CompleteAsync(scope, RequestId, JsonSerializer.SerializeToElement(_result, RealtimeJson.Options));
+            Idempotency.Complete(scope, RequestId, Method, JsonSerializer.SerializeToElement(_result, RealtimeJson.Options));
     }
 
     public override void Refuse(RealtimeException error) => _refusal = error;
@@ -66,6 +80,7 @@ internal sealed class Command<T>(Actor actor, string method, string? requestId, 
 
     public override void Reset()
     {
+        KeyInserted = false;
         _result = default;
         _refusal = null;
     }

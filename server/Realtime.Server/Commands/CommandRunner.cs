@@ -7,7 +7,6 @@ using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
-using Realtime.Server.Membership;
 
 namespace Realtime.Server.Commands;
 
@@ -102,17 +101,19 @@ public sealed partial class CommandRunner(
     {
         var appId = commands[0].Actor.AppId;
         var app = apps.Get(appId);
-        var effects = new TransactionEffects();
+        var effects = new TransactionEffects(commands.Select(c => c.Actor.UserId).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
         var now = Now();
         await using var connection = await db.OpenAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
         var isolate = commands.Count > 1;
+        var savepoint = false;
         CommandScope? last = null;
-        for (var i = 0; i < commands.Count; i++)
+        foreach (var command in commands)
         {
-            var command = commands[i];
             var scope = last = new CommandScope(connection, tx, command.Actor, app, now, effects);
-            if (isolate) await connection.ExecuteAsync(i == 0 ? "SAVEPOINT command" : "RELEASE SAVEPOINT command; SAVEPOINT command", transaction: tx);
+            var isolated = isolate && !command.Buffered;
+            if (isolated) await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT command; SAVEPOINT command" : "SAVEPOINT command", transaction: tx);
+            savepoint |= isolated;
             var mark = effects.Mark();
             try
             {
@@ -120,13 +121,15 @@ public sealed partial class CommandRunner(
             }
             catch (RealtimeException e) when (isolate)
             {
-                await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT command", transaction: tx);
+                if (isolated) await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT command", transaction: tx);
+                else if (command.KeyInserted) await Idempotency.ForgetAsync(scope, command.RequestId!);
                 effects.RollbackTo(mark);
                 command.Refuse(e);
             }
         }
 
-        if (effects.Senders.Count > 0) await MemberRepository.TouchLastMessageAsync(last!, effects.Senders);
+        await NotificationLog.FlushGroupEventsAsync(last!);
+        await Idempotency.FlushAsync(last!);
         await NotificationLog.FlushSystemMessagesAsync(last!);
         var queued = await Outbox.WriteAsync(last!);
 

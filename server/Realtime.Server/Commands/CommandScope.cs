@@ -52,9 +52,9 @@ public sealed class CommandScope
     public void LastBeforeCommit(Func<Task> step) => Effects.LastSteps.Add(step);
 
     /// <param name="push">False (e.g. REST `silent`): the event is logged, and found by Sync, but not pushed live.</param>
-    public async Task<GroupEventDto> AppendGroupEventAsync(IGroupLog group, string type, object data, bool push = true)
+    public GroupEventDto AppendGroupEvent(IGroupLog group, string type, object data, bool push = true)
     {
-        var evt = await NotificationLog.AppendGroupEventAsync(this, group, type, Actor.UserId, data);
+        var evt = NotificationLog.AppendGroupEvent(this, group, type, Actor.UserId, data);
         if (push) Effects.Changes.Add(new Effect.PushGroupEvent(group.Gid, evt));
         if (type == GroupEventDto.MessageType && Actor.UserId is { } sender) Effects.Senders.Add((group.Gid, sender));
         if (OfflinePush.ForGroupEvent(App, group.Gid, evt) is { } offline) Effects.Outbox.Add(offline);
@@ -63,7 +63,7 @@ public sealed class CommandScope
 
     /// <summary>
     /// The seq a user who joins now starts reading after: the seq before the MembersJoined that
-    /// <see cref="AnnounceJoinedAsync"/> will write or extend.
+    /// <see cref="AnnounceJoined"/> will write or extend.
     /// </summary>
     public long JoinSeq(GroupRow g, string? inviter, bool push) =>
         Effects.OpenJoin is { } open && open.Continues(g, inviter, push) ? open.Event.Seq - 1 : g.LastSeq;
@@ -73,17 +73,16 @@ public sealed class CommandScope
     /// Joins batched into one transaction one after another (a burst of applications) extend one
     /// MembersJoined event rather than each writing its own (SPEC §4).
     /// </summary>
-    public async Task AnnounceJoinedAsync(GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push, long joinSeq)
+    public void AnnounceJoined(GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push, long joinSeq)
     {
         if (Effects.OpenJoin is { } open && open.Continues(g, inviter, push) && joinSeq == open.Event.Seq - 1)
         {
             var userIds = open.UserIds.Concat(joined).ToList();
-            var evt = await NotificationLog.RewriteGroupEventAsync(this, g, open.Event, new { userIds, inviter });
-            Effects.ExtendOpenJoin(userIds, evt);
+            Effects.ExtendOpenJoin(userIds, NotificationLog.RewriteGroupEvent(this, open.Event, g.Gid, new { userIds, inviter }));
             return;
         }
         if (joinSeq != g.LastSeq) throw new InvalidOperationException($"an event was appended between the join at {joinSeq} and its announcement");
-        var first = await AppendGroupEventAsync(g, "MembersJoined", new { userIds = joined, inviter }, push);
+        var first = AppendGroupEvent(g, "MembersJoined", new { userIds = joined, inviter }, push);
         Effects.OpenJoinAt(new OpenJoin(g.Gid, inviter, push, joined.ToList(), first, push ? Effects.Changes.Count - 1 : -1));
     }
 

@@ -30,21 +30,27 @@ internal static class Idempotency
         return JsonDocument.Parse(stored.Response).RootElement.Clone();
     }
 
-    /// <summary>The stored response of an earlier run, or null when this run is the first.</summary>
+    /// <summary>
+    /// The stored response of an earlier run, or null when this run is the first (its key row is
+    /// then inserted, replacing an expired one: one round trip).
+    /// </summary>
     public static async Task<JsonElement?> BeginAsync(CommandScope scope, string requestId, string method)
     {
         var owner = scope.Actor.IdempotencyOwner;
+        // The same requestId earlier in this transaction (a batch): its response is not written yet.
+        if (scope.Effects.Responses.LastOrDefault(r => r.Owner == owner && r.RequestId == requestId) is { } mine)
+            return mine.Method == method ? mine.Response : throw RealtimeException.Invalid("requestId", $"was already used for {mine.Method}");
+
         var args = new { scope.AppId, owner, requestId, method, scope.Now, expired = scope.Now - Window };
-        await scope.Connection.ExecuteAsync(new CommandDefinition("""
-            DELETE FROM idempotency_keys
-            WHERE app_id = @AppId AND user_id = @owner AND request_id = @requestId AND created_at < @expired
-            """, args, scope.Transaction));
-        var inserted = await scope.Connection.ExecuteAsync(new CommandDefinition("""
+        var fresh = await scope.Connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
             INSERT INTO idempotency_keys (app_id, user_id, request_id, method, created_at)
             VALUES (@AppId, @owner, @requestId, @method, @Now)
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (app_id, user_id, request_id) DO UPDATE
+                SET method = EXCLUDED.method, created_at = EXCLUDED.created_at, response = NULL
+                WHERE idempotency_keys.created_at < @expired
+            RETURNING 1
             """, args, scope.Transaction));
-        if (inserted == 1) return null;
+        if (fresh == 1) return null;
 
         var stored = await scope.Connection.QuerySingleAsync<(string Method, string? Response)>(new CommandDefinition("""
             SELECT method, response::text FROM idempotency_keys
@@ -55,9 +61,30 @@ internal static class Idempotency
         return stored.Response is null ? JsonDocument.Parse("null").RootElement : JsonDocument.Parse(stored.Response).RootElement;
     }
 
-    public static Task CompleteAsync(CommandScope scope, string requestId, JsonElement response) =>
+    /// <summary>Keeps the response to store with the key; <see cref="FlushAsync"/> writes all of a transaction's at once.</summary>
+    public static void Complete(CommandScope scope, string requestId, string method, JsonElement response) =>
+        scope.Effects.Responses.Add(new StoredResponse(scope.Actor.IdempotencyOwner, requestId, method, response));
+
+    /// <summary>A command refused without a savepoint (GroupCommit's buffered commands) takes its key back.</summary>
+    public static Task ForgetAsync(CommandScope scope, string requestId) =>
         scope.Connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE idempotency_keys SET response = @response::jsonb
-            WHERE app_id = @AppId AND user_id = @owner AND request_id = @requestId
-            """, new { scope.AppId, owner = scope.Actor.IdempotencyOwner, requestId, response = response.GetRawText() }, scope.Transaction));
+            DELETE FROM idempotency_keys WHERE app_id = @AppId AND user_id = @owner AND request_id = @requestId
+            """, new { scope.AppId, owner = scope.Actor.IdempotencyOwner, requestId }, scope.Transaction));
+
+    public static Task FlushAsync(CommandScope scope)
+    {
+        var responses = scope.Effects.Responses;
+        if (responses.Count == 0) return Task.CompletedTask;
+        return scope.Connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE idempotency_keys k SET response = x.response::jsonb
+            FROM unnest(@owners, @requestIds, @bodies) AS x(owner, request_id, response)
+            WHERE k.app_id = @AppId AND k.user_id = x.owner AND k.request_id = x.request_id
+            """, new
+        {
+            scope.AppId,
+            owners = responses.Select(r => r.Owner).ToArray(),
+            requestIds = responses.Select(r => r.RequestId).ToArray(),
+            bodies = responses.Select(r => r.Response.GetRawText()).ToArray(),
+        }, scope.Transaction));
+    }
 }

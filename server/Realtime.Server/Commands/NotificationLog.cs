@@ -7,34 +7,66 @@ namespace Realtime.Server.Commands;
 /// <summary>Writes the log that Sync reads and pushes announce (DESIGN: the log is the truth).</summary>
 internal static class NotificationLog
 {
-    public static async Task<GroupEventDto> AppendGroupEventAsync(CommandScope scope, IGroupLog group, string type, string? actor, object data)
+    /// <summary>
+    /// Appends an event: its seq is taken now (the caller holds the group row's lock, so
+    /// last_seq + 1 is gapless and ours), its row is written with the transaction's others by
+    /// <see cref="FlushGroupEventsAsync"/>.
+    /// </summary>
+    public static GroupEventDto AppendGroupEvent(CommandScope scope, IGroupLog group, string type, string? actor, object data)
     {
         var json = JsonSerializer.SerializeToElement(data, RealtimeJson.Options);
+        var seq = ++group.LastSeq;
         var id = Guid.CreateVersion7();
-        // The caller holds the group row's lock, so last_seq + 1 is gapless and ours. One round
-        // trip: a message's seq and row; `Message` events also stamp the group's last_message_at.
-        var seq = await scope.Connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            WITH next AS (
-                UPDATE groups SET last_seq = last_seq + 1,
-                    last_message_at = CASE WHEN @isMessage THEN @at ELSE last_message_at END
-                WHERE gid = @Gid RETURNING last_seq)
-            INSERT INTO group_events (gid, seq, id, type, actor, at, data)
-            SELECT @Gid, next.last_seq, @id, @type, @actor, @at, @data::jsonb FROM next
-            RETURNING seq
-            """, new { group.Gid, id, type, actor, at = scope.Now, data = json.GetRawText(), isMessage = type == GroupEventDto.MessageType },
-            scope.Transaction));
-        group.LastSeq = seq;
+        scope.Effects.Events.Add(new BufferedEvent(group.Gid, seq, id, type, actor, json.GetRawText()));
         return new GroupEventDto(group.GroupId, seq, id, type, actor, scope.Now, json);
     }
 
-    /// <summary>Replaces the data of an event this transaction wrote (a MembersJoined that later joins extend).</summary>
-    public static async Task<GroupEventDto> RewriteGroupEventAsync(CommandScope scope, IGroupLog group, GroupEventDto evt, object data)
+    /// <summary>Replaces the data of an event this transaction appended (a MembersJoined that later joins extend).</summary>
+    public static GroupEventDto RewriteGroupEvent(CommandScope scope, GroupEventDto evt, long gid, object data)
     {
         var json = JsonSerializer.SerializeToElement(data, RealtimeJson.Options);
-        await scope.Connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE group_events SET data = @data::jsonb WHERE gid = @Gid AND seq = @Seq
-            """, new { group.Gid, evt.Seq, data = json.GetRawText() }, scope.Transaction));
+        var events = scope.Effects.Events;
+        var i = events.FindLastIndex(e => e.Gid == gid && e.Seq == evt.Seq);
+        events[i] = events[i] with { Data = json.GetRawText() };
         return evt with { Data = json };
+    }
+
+    /// <summary>
+    /// Writes the transaction's group events, each group's last_seq (and last_message_at when it
+    /// got messages), and the senders' last_message_at: one round trip, however many commands.
+    /// </summary>
+    public static async Task FlushGroupEventsAsync(CommandScope scope)
+    {
+        var events = scope.Effects.Events;
+        if (events.Count == 0) return;
+        var groups = events.GroupBy(e => e.Gid).Select(g => (Gid: g.Key, LastSeq: g.Max(e => e.Seq),
+            Messaged: g.Any(e => e.Type == GroupEventDto.MessageType))).OrderBy(g => g.Gid).ToArray();
+        var senders = scope.Effects.Senders.Distinct().ToArray();
+        await scope.Connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO group_events (gid, seq, id, type, actor, at, data)
+            SELECT g, s, i, t, a, @Now, d::jsonb FROM unnest(@gids, @seqs, @ids, @types, @actors, @datas) AS x(g, s, i, t, a, d);
+            UPDATE groups SET last_seq = x.last_seq,
+                last_message_at = CASE WHEN x.messaged THEN @Now ELSE groups.last_message_at END
+            FROM unnest(@groupGids, @lastSeqs, @messaged) AS x(gid, last_seq, messaged)
+            WHERE groups.gid = x.gid;
+            UPDATE group_members m SET last_message_at = @Now
+            FROM unnest(@senderGids, @senderIds) AS x(gid, user_id)
+            WHERE m.gid = x.gid AND m.user_id = x.user_id;
+            """, new
+        {
+            scope.Now,
+            gids = events.Select(e => e.Gid).ToArray(),
+            seqs = events.Select(e => e.Seq).ToArray(),
+            ids = events.Select(e => e.Id).ToArray(),
+            types = events.Select(e => e.Type).ToArray(),
+            actors = events.Select(e => e.Actor).ToArray(),
+            datas = events.Select(e => e.Data).ToArray(),
+            groupGids = groups.Select(g => g.Gid).ToArray(),
+            lastSeqs = groups.Select(g => g.LastSeq).ToArray(),
+            messaged = groups.Select(g => g.Messaged).ToArray(),
+            senderGids = senders.Select(x => x.Gid).ToArray(),
+            senderIds = senders.Select(x => x.UserId).ToArray(),
+        }, scope.Transaction));
     }
 
     /// <summary>

@@ -9,9 +9,19 @@ namespace Realtime.Server.Commands;
 /// have locked. A command that fails inside a batch is taken back to its <see cref="Mark"/>
 /// (with its savepoint), so its neighbours' effects stay exactly as if it had never run.
 /// </summary>
-internal sealed class TransactionEffects
+internal sealed class TransactionEffects(IReadOnlyList<string> actors)
 {
     private readonly Dictionary<string, GroupRow> _locked = new(StringComparer.Ordinal);
+    private readonly Dictionary<(long Gid, string UserId), MemberRow?> _members = [];
+
+    /// <summary>The users acting in this transaction: their member rows are read with a group's lock, in the same round trip.</summary>
+    public IReadOnlyList<string> Actors { get; } = actors;
+
+    /// <summary>Group events, written in one statement just before commit (the group rows' locks keep their seqs ours).</summary>
+    public List<BufferedEvent> Events { get; } = [];
+
+    /// <summary>Responses to store under the commands' requestIds, written in one statement just before commit.</summary>
+    public List<StoredResponse> Responses { get; } = [];
 
     /// <summary>Attaches, detaches and group-event pushes, in the order the commands made them.</summary>
     public List<Effect> Changes { get; } = [];
@@ -53,7 +63,28 @@ internal sealed class TransactionEffects
         OpenJoin = open with { UserIds = userIds, Event = evt };
     }
 
-    public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count, OpenJoin);
+    /// <summary>The seq of the last event buffered for the group, or 0.</summary>
+    public long BufferedLastSeq(long gid)
+    {
+        for (var i = Events.Count - 1; i >= 0; i--)
+            if (Events[i].Gid == gid) return Events[i].Seq;
+        return 0;
+    }
+
+    /// <summary>A member row read in this transaction (null: known not to be a member).</summary>
+    public bool TryMember(long gid, string userId, out MemberRow? member) => _members.TryGetValue((gid, userId), out member);
+
+    public void RememberMembers(long gid, IEnumerable<string> userIds, IEnumerable<MemberRow> rows)
+    {
+        foreach (var u in userIds) _members[(gid, u)] = null;
+        foreach (var m in rows) _members[(gid, m.UserId)] = m;
+    }
+
+    /// <summary>Any write to group_members makes the rows read before it stale.</summary>
+    public void ForgetMembers() => _members.Clear();
+
+    public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count,
+        Events.Count, Responses.Count, OpenJoin);
 
     /// <summary>
     /// Forgets what a failed command added. Its savepoint released any group row lock it took, and
@@ -66,14 +97,23 @@ internal sealed class TransactionEffects
         Outbox.RemoveRange(mark.Outbox, Outbox.Count - mark.Outbox);
         LastSteps.RemoveRange(mark.LastSteps, LastSteps.Count - mark.LastSteps);
         Senders.RemoveRange(mark.Senders, Senders.Count - mark.Senders);
+        Events.RemoveRange(mark.Events, Events.Count - mark.Events);
+        Responses.RemoveRange(mark.Responses, Responses.Count - mark.Responses);
         if (mark.OpenJoin is { PushIndex: >= 0 } open && open.PushIndex < Changes.Count)
             Changes[open.PushIndex] = new Effect.PushGroupEvent(open.Gid, open.Event);
         OpenJoin = mark.OpenJoin;
         _locked.Clear();
+        _members.Clear();
     }
 }
 
-internal sealed record EffectsMark(int Changes, int SystemMessages, int Outbox, int LastSteps, int Senders, OpenJoin? OpenJoin);
+internal sealed record EffectsMark(int Changes, int SystemMessages, int Outbox, int LastSteps, int Senders, int Events, int Responses, OpenJoin? OpenJoin);
+
+/// <summary>A group_events row to write.</summary>
+internal sealed record BufferedEvent(long Gid, long Seq, Guid Id, string Type, string? Actor, string Data);
+
+/// <summary>An idempotency key's response to write (its row was inserted when the command began).</summary>
+internal sealed record StoredResponse(string Owner, string RequestId, string Method, System.Text.Json.JsonElement Response);
 
 /// <summary>The MembersJoined event that the next join in the same transaction may extend.</summary>
 internal sealed record OpenJoin(long Gid, string? Inviter, bool Push, List<string> UserIds, GroupEventDto Event, int PushIndex)

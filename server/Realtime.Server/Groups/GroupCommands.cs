@@ -153,7 +153,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             g.Version++;
             g.LastModified = s.Now;
             await GroupRepository.SaveAsync(s, g);
-            await s.AppendGroupEventAsync(g, "ProfileChanged", new { changes });
+            s.AppendGroupEvent(g, "ProfileChanged", new { changes });
             s.AfterCallback(CallbackCommand.AfterGroupInfoChanged, new()
             {
                 ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Operator_Account"] = actor.IdempotencyOwner, ["Changes"] = changes,
@@ -196,7 +196,7 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
             g.Version++;
             g.LastModified = s.Now;
             await GroupRepository.SaveAsync(s, g);
-            await s.AppendGroupEventAsync(g, "OwnerChanged", new { oldOwner, newOwner = newOwnerId });
+            s.AppendGroupEvent(g, "OwnerChanged", new { oldOwner, newOwner = newOwnerId });
             s.SystemMessage(newOwnerId!, "OwnershipTransferred", g.GroupId, new { oldOwner, newOwner = newOwnerId });
             return true;
         }, ct);

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Realtime.Server.Commands;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Groups;
 
@@ -14,23 +15,43 @@ public static class GroupRepository
         """;
 
     /// <summary>
-    /// The live group, locked: every invariant spanning its rows is checked under this lock. A
-    /// transaction that holds it already (commands batched by GroupCommit) gets its current row.
+    /// The live group, locked: every invariant spanning its rows is checked under this lock. The
+    /// acting users' member rows come in the same round trip (read after the lock is granted). A
+    /// transaction that holds the lock already (commands batched by GroupCommit) gets its current row.
     /// </summary>
-    public static async Task<GroupRow?> LockAsync(CommandScope s, string groupId) =>
-        s.Effects.Locked(groupId) ?? s.Effects.RememberLocked(await s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
+    public static async Task<GroupRow?> LockAsync(CommandScope s, string groupId)
+    {
+        if (s.Effects.Locked(groupId) is { } held) return held;
+        var actors = s.Effects.Actors.ToArray();
+        await using var reader = await s.Connection.QueryMultipleAsync(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups
             WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL
-            FOR UPDATE
-            """, new { s.AppId, groupId }, s.Transaction)));
+            FOR UPDATE;
+            SELECT {MemberRepository.MemberColumns} FROM group_members
+            WHERE gid = (SELECT gid FROM groups WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL)
+              AND user_id = ANY(@actors);
+            """, new { s.AppId, groupId, actors }, s.Transaction));
+        var g = await reader.ReadSingleOrDefaultAsync<GroupRow>();
+        var members = await reader.ReadAsync<MemberRow>();
+        if (g is not null) s.Effects.RememberMembers(g.Gid, actors, members);
+        return Held(s, g);
+    }
 
     /// <summary>As <see cref="LockAsync"/>, by internal id (pending items know their group by gid).</summary>
     public static async Task<GroupRow?> LockByGidAsync(CommandScope s, long gid) =>
-        s.Effects.LockedByGid(gid) ?? s.Effects.RememberLocked(await s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
+        s.Effects.LockedByGid(gid) ?? Held(s, await s.Connection.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""
             SELECT {GroupColumns} FROM groups
             WHERE app_id = @AppId AND gid = @gid AND dissolved_at IS NULL
             FOR UPDATE
             """, new { s.AppId, gid }, s.Transaction)));
+
+    /// <summary>A row this transaction has locked: its last_seq counts the events appended but not yet written.</summary>
+    private static GroupRow? Held(CommandScope s, GroupRow? g)
+    {
+        if (g is null) return null;
+        g.LastSeq = Math.Max(g.LastSeq, s.Effects.BufferedLastSeq(g.Gid));
+        return s.Effects.RememberLocked(g);
+    }
 
     public static Task<GroupRow?> FindAsync(NpgsqlConnection c, string appId, string groupId, CancellationToken ct) =>
         c.QuerySingleOrDefaultAsync<GroupRow>(new CommandDefinition($"""

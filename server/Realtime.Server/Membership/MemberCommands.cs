@@ -118,7 +118,7 @@ public sealed class MemberCommands(CommandRunner runner, Db db, MembershipChange
 
             if (changes.Count > 0 || privateChange) await MemberRepository.SaveAsync(s, g.Gid, target);
             if (changes.ContainsKey("role")) await GroupRepository.SaveAsync(s, g);
-            if (changes.Count > 0) await s.AppendGroupEventAsync(g, "MemberChanged", new { userId = targetId, changes });
+            if (changes.Count > 0) s.AppendGroupEvent(g, "MemberChanged", new { userId = targetId, changes });
             if (changes.ContainsKey("role")) s.SystemMessage(targetId, "RoleChanged", g.GroupId, new { role = target.Role });
             if (changes.ContainsKey("mutedUntil"))
                 s.SystemMessage(targetId, "Muted", g.GroupId, new { mutedUntil = target.MutedUntil, muteSeconds = r.MuteSeconds!.Value });

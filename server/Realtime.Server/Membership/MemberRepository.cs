@@ -21,10 +21,15 @@ public static class MemberRepository
 
     private const string FindSql = $"SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = @userId";
 
-    public static Task<MemberRow?> FindAsync(CommandScope s, long gid, string? userId) =>
-        userId is null
-            ? Task.FromResult<MemberRow?>(null)
-            : s.Connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, s.Transaction));
+    /// <summary>A member's row; the acting users' rows came with the group's lock (GroupRepository.LockAsync).</summary>
+    public static async Task<MemberRow?> FindAsync(CommandScope s, long gid, string? userId)
+    {
+        if (userId is null) return null;
+        if (s.Effects.TryMember(gid, userId, out var known)) return known;
+        var member = await s.Connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, s.Transaction));
+        s.Effects.RememberMembers(gid, [userId], member is null ? [] : [member]);
+        return member;
+    }
 
     public static Task<MemberRow?> FindAsync(NpgsqlConnection c, long gid, string? userId, CancellationToken ct) =>
         userId is null
@@ -73,8 +78,10 @@ public static class MemberRepository
 
     /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
     /// <param name="joinSeq">Where their windows start: the seq before the MembersJoined that announces them.</param>
-    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
+    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq)
+    {
+        s.Effects.ForgetMembers();
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
             SELECT @Gid, @AppId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq)
@@ -86,37 +93,36 @@ public static class MemberRepository
             users = members.Select(m => m.UserId).ToArray(),
             roles = members.Select(m => m.Role.ToString()).ToArray(),
         }, s.Transaction));
+    }
 
     /// <summary>Removes members and closes their log windows at the removing event's seq.</summary>
-    public static Task RemoveAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
+    public static Task RemoveAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq)
+    {
+        s.Effects.ForgetMembers();
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
             DELETE FROM group_members WHERE gid = @Gid AND user_id = ANY(@users);
             UPDATE member_windows SET to_seq = @removedAtSeq WHERE gid = @Gid AND user_id = ANY(@users) AND to_seq IS NULL;
             """, new { g.Gid, users = userIds.ToArray(), removedAtSeq }, s.Transaction));
+    }
 
-    public static Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role) =>
-        s.Connection.ExecuteAsync(new CommandDefinition(
+    public static Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role)
+    {
+        s.Effects.ForgetMembers();
+        return s.Connection.ExecuteAsync(new CommandDefinition(
             "UPDATE group_members SET role = @role WHERE gid = @gid AND user_id = @userId",
             new { gid, userId, role = role.ToString() }, s.Transaction));
+    }
 
     /// <summary>Writes the member's editable columns back.</summary>
-    public static Task SaveAsync(CommandScope s, long gid, MemberRow m) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
+    public static Task SaveAsync(CommandScope s, long gid, MemberRow m)
+    {
+        s.Effects.ForgetMembers();
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
             UPDATE group_members SET role = @Role, name_card = @NameCard, muted_until = @MutedUntil,
                 msg_recv_option = @MsgRecvOption, custom = @Custom
             WHERE gid = @gid AND user_id = @UserId
             """, new { gid, m.UserId, Role = m.Role.ToString(), m.NameCard, m.MutedUntil, MsgRecvOption = m.MsgRecvOption.ToString(), m.Custom },
             s.Transaction));
-
-    /// <summary>Stamps the senders' last_message_at once per transaction, however many messages it holds.</summary>
-    public static Task TouchLastMessageAsync(CommandScope s, IReadOnlyList<(long Gid, string UserId)> senders)
-    {
-        var distinct = senders.Distinct().ToArray();
-        return s.Connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE group_members m SET last_message_at = @Now
-            FROM unnest(@gids, @users) AS x(gid, user_id)
-            WHERE m.gid = x.gid AND m.user_id = x.user_id
-            """, new { gids = distinct.Select(x => x.Gid).ToArray(), users = distinct.Select(x => x.UserId).ToArray(), s.Now }, s.Transaction));
     }
 
     /// <summary>

@@ -30,7 +30,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         await MemberRepository.AddAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList(), g.LastSeq);
         s.Attach(ownerId, g);
         s.SystemMessage(ownerId, "GroupCreated", g.GroupId, new { type = g.Type, name = g.Name, joinSeq = g.LastSeq, epoch = g.Epoch });
-        if (members.Count > 0) await AnnounceJoinAsync(s, g, members, inviter: ownerId, push: true, joinSeq: g.LastSeq);
+        if (members.Count > 0) AnnounceJoin(s, g, members, inviter: ownerId, push: true, joinSeq: g.LastSeq);
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         g.MemberCount += admitted.Count;
         await GroupRepository.SaveAsync(s, g);
         await PendingRepository.CancelOfAsync(s, g.Gid, admitted);
-        await AnnounceJoinAsync(s, g, admitted, inviter, push: !silent, joinSeq);
+        AnnounceJoin(s, g, admitted, inviter, push: !silent, joinSeq);
         s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
         {
             ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["JoinType"] = inviter is null && !s.Actor.IsAppAdmin ? "Apply" : "Invited",
@@ -85,9 +85,9 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
 
         var evt = why switch
         {
-            Departure.Kicked => await s.AppendGroupEventAsync(g, "MembersKicked", new { userIds = ids, reason }),
-            Departure.Quit => await s.AppendGroupEventAsync(g, "MemberQuit", new { userId = ids.Single() }),
-            _ => await s.AppendGroupEventAsync(g, "GroupDissolved", new { }),
+            Departure.Kicked => s.AppendGroupEvent(g, "MembersKicked", new { userIds = ids, reason }),
+            Departure.Quit => s.AppendGroupEvent(g, "MemberQuit", new { userId = ids.Single() }),
+            _ => s.AppendGroupEvent(g, "GroupDissolved", new { }),
         };
         await MemberRepository.RemoveAsync(s, g, ids, evt.Seq);
         if (why == Departure.Dissolved) await GroupRepository.MarkDissolvedAsync(s, g);
@@ -113,10 +113,10 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
     }
 
     /// <summary>New members are attached, announced to the group, and each told where their cursor starts.</summary>
-    private static async Task AnnounceJoinAsync(CommandScope s, GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push, long joinSeq)
+    private static void AnnounceJoin(CommandScope s, GroupRow g, IReadOnlyList<string> joined, string? inviter, bool push, long joinSeq)
     {
         foreach (var u in joined) s.Attach(u, g);
-        await s.AnnounceJoinedAsync(g, joined, inviter, push, joinSeq);
+        s.AnnounceJoined(g, joined, inviter, push, joinSeq);
         foreach (var u in joined) s.SystemMessage(u, "JoinedGroup", g.GroupId, new { joinSeq, inviter, epoch = g.Epoch });
     }
 

@@ -39,14 +39,14 @@ public sealed class MessageCommands(GroupCommit commit, BeforeCallbacks callback
             ValidateBody(r.Text, r.Payload);
 
             var messageId = Guid.CreateVersion7();
-            var evt = await s.AppendGroupEventAsync(g, GroupEventDto.MessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
+            var evt = s.AppendGroupEvent(g, GroupEventDto.MessageType, new { messageId, sender, text = r.Text, payload = r.Payload, clientMsgId = r.ClientMsgId });
             s.AfterCallback(CallbackCommand.AfterSendMsg, new()
             {
                 ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["From_Account"] = sender, ["MsgSeq"] = evt.Seq,
                 ["MessageId"] = messageId, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
             });
             return new SendMessageResult(evt.Seq, messageId, evt.At);
-        }, ct, Before, lane);
+        }, ct, Before, lane, buffered: true);
     }
 
     private static void ValidateBody(string? text, JsonElement? payload)
