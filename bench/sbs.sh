@@ -191,7 +191,7 @@ OUT="$RESULTS/$STAMP-sbs.md"
   echo "- see [bench/README.md](../README.md#side-by-side-sbssh) for what each number means"
   echo
 } >"$OUT"
-if ! dotnet "$SBS_DLL" report --dir "$RUN" --prefix "$RESULTS/$STAMP" --pgbench "$PGBENCH_OUT" >>"$OUT"; then
+if ! dotnet "$SBS_DLL" report --dir "$RUN" --prefix "$RESULTS/$STAMP-sbs" --pgbench "$PGBENCH_OUT" >>"$OUT"; then
   FAILED+=(report)
 fi
 ((${#FAILED[@]} == 0)) || echo "**Failed to run:** ${FAILED[*]} (see .data/sbs-run/$STAMP/)" >>"$OUT"

@@ -61,7 +61,7 @@ public static class Report
             Row($"{label}: server CPU µs per delivery", r => D(pick(r), d => d.CpuUsPerDelivery), "0.00");
             Row($"{label}: load generator CPU % of one core", r => D(pick(r), d => d.GeneratorCpuPct), "0", false);
         }
-        Row("join storm: s to connect and join 2000", r => r.JoinStorm?.Seconds ?? double.NaN, "0.0");
+        Row($"join storm: s to connect and join {results.Select(r => r.JoinStorm?.Connections ?? 0).Max()}", r => r.JoinStorm?.Seconds ?? double.NaN, "0.0");
         Row("RSS KiB per idle terminal", r => r.Memory?.KbPerConnection ?? double.NaN, "0.0");
         Row("throughput limit, 20 groups: messages/s", r => r.Limit?.BestMany ?? double.NaN, "0");
         Row("throughput limit, 1 group: messages/s", r => r.Limit?.BestOne ?? double.NaN, "0");
