@@ -184,21 +184,23 @@ public static class Report
         if (pgbench.Length > 0)
         {
             w.WriteLine("## pgbench on the same PostgreSQL (the ceiling of durable commits on this box)\n");
-            w.WriteLine("`pgbench -i -s 10` into a scratch database, then the built-in tpcb-like script (5 statements + commit per transaction), 10 s each; nothing else running.\n");
+            w.WriteLine("`pgbench -i -s 10` into a scratch database, then the built-in tpcb-like script (5 statements + commit per transaction), 10 s each, after the three systems were stopped.\n");
             w.WriteLine("| clients | TPS | mean latency ms |");
             w.WriteLine("|---:|---:|---:|");
             foreach (var line in pgbench)
             {
                 var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (f.Length >= 3) w.WriteLine($"| {f[0]} | {f[1]} | {f[2]} |");
+                if (f.Length >= 3) w.WriteLine($"| {f[0]} | {(double.TryParse(f[1], CultureInfo.InvariantCulture, out var tps) ? tps.ToString("0", CultureInfo.InvariantCulture) : f[1])} | {f[2]} |");
             }
             w.WriteLine();
         }
 
         w.WriteLine("## Runs\n");
-        w.WriteLine("| system | nodes | load average before | after | wall s | errors |");
-        w.WriteLine("|---|---:|---|---|---:|---|");
-        foreach (var r in results) w.WriteLine($"| {r.System} | {r.Nodes} | {r.LoadBefore} | {r.LoadAfter} | {r.Seconds:0} | {(r.Errors.Count == 0 ? "none" : string.Join("; ", r.Errors))} |");
+        w.WriteLine("| system | nodes | load average before | after | wall s | errors | notes |");
+        w.WriteLine("|---|---:|---|---|---:|---|---|");
+        foreach (var r in results)
+            w.WriteLine($"| {r.System} | {r.Nodes} | {r.LoadBefore} | {r.LoadAfter} | {r.Seconds:0} | {(r.Errors.Count == 0 ? "none" : string.Join("; ", r.Errors))} | " +
+                        $"{(r.Notes.Count == 0 ? "none" : string.Join("; ", r.Notes))} |");
         w.WriteLine();
     }
 

@@ -14,6 +14,8 @@ public sealed class SystemResult
     public DeliveryResult? Fanout { get; set; }
     public LimitResult? Limit { get; set; }
     public List<string> Errors { get; set; } = [];
+    /// <summary>Things that went wrong without stopping a scenario (a few joins that timed out, say): reported, not failures.</summary>
+    public List<string> Notes { get; set; } = [];
 }
 
 public sealed class JoinStormResult

@@ -166,7 +166,7 @@ public sealed class Runner(Options o, ISystem sys)
         var self = Proc.CpuSeconds(Proc.Self) - self0;
         Log($"{sys.Name}: {n - failed} of {n} terminals ready in {seconds:0.0} s{(failed > 0 ? $"; {failed} failed, first: {firstError}" : "")}");
         if (failed > n / 100) throw new InvalidOperationException($"{failed} of {n} terminals failed to connect or join; first: {firstError}");
-        if (failed > 0) _r.Errors.Add($"joinstorm: {failed} terminals failed to connect or join (first: {firstError})");
+        if (failed > 0) _r.Notes.Add($"joinstorm: {failed} terminals failed to connect or join (first: {firstError})");
         var quiet = await QuietAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(120));
         var used = (int)Math.Ceiling(seconds * 4) + 1;
         return new JoinStormResult
@@ -207,7 +207,7 @@ public sealed class Runner(Options o, ISystem sys)
             }
         });
         if (failed.Count > list.Count / 100) throw new InvalidOperationException($"{failed.Count} of {list.Count} joins failed; first: {first}");
-        if (failed.Count > 0) _r.Errors.Add($"{failed.Count} of {list.Count} joins failed (those terminals are left out of their group's receivers); first: {first}");
+        if (failed.Count > 0) _r.Notes.Add($"{failed.Count} of {list.Count} joins failed (those terminals are left out of their group's receivers); first: {first}");
         return failed;
     }
 
