@@ -16,7 +16,8 @@ namespace Realtime.Backplane.Redis;
 /// connection, so its publishes are executed in the order it made them. StackExchange.Redis 1.2.6
 /// with PreserveAsyncOrder (default true, set explicitly below) runs subscription handlers one at a
 /// time, in arrival order, on a single completion worker. Our handler only appends to one inbox,
-/// and one loop handles the inbox in order, awaiting each message. Hence a node applies a
+/// and one loop handles the inbox in order, each message to the end before the next (membership
+/// changes are applied synchronously; only their acks wait for Redis). Hence a node applies a
 /// detach before it looks at any group message published after it.
 /// The inbox never waits for a client: a message for local connections is put in each one's
 /// bounded outgoing queue (<see cref="LocalConnection"/>), in inbox order, and written from there;
@@ -91,12 +92,18 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         // Connections come up before Redis might: the first ones wait for the (bounded) connect so
         // their subscriptions are registered with the multiplexer and restored by it later.
         await _connect.ConfigureAwait(false);
+        // Both SUBSCRIBEs go out together and are awaited together: one round trip per connect, not two.
         var connectionChannel = _channels.Connection(connection.ConnectionId);
-        var subscribed = SubscribeAsync(connectionChannel, InboundTarget.Connection, connection.ConnectionId);
-        await GuardAsync(subscribed, connectionChannel, Log.SubscribeFailed).ConfigureAwait(false);
+        var subscribed = GuardAsync(
+            SubscribeAsync(connectionChannel, InboundTarget.Connection, connection.ConnectionId), connectionChannel, Log.SubscribeFailed);
         if (connection.UserIdentifier is { } userId)
         {
-            await GuardAsync(_users.Add(userId, local), _channels.User(userId), Log.SubscribeFailed).ConfigureAwait(false);
+            var userSubscribed = GuardAsync(_users.Add(userId, local), _channels.User(userId), Log.SubscribeFailed);
+            await Task.WhenAll(subscribed, userSubscribed).ConfigureAwait(false);
+        }
+        else
+        {
+            await subscribed.ConfigureAwait(false);
         }
     }
 
@@ -336,7 +343,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         {
             try
             {
-                await HandleAsync(message).ConfigureAwait(false);
+                Handle(message);
             }
             catch (Exception ex)
             {
@@ -345,7 +352,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
     }
 
-    private async Task HandleAsync(Inbound message)
+    private void Handle(Inbound message)
     {
         switch (BackplaneMessage.ReadKind(message.Payload))
         {
@@ -355,12 +362,29 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
                 break;
             case BackplaneMessageKind.GroupCommand:
                 var command = BackplaneMessage.ReadGroupCommand(message.Payload);
-                foreach (var connection in LocalTargets(message))
+                // Membership changes here, in inbox order, before the next message is looked at. Only the
+                // ack waits for Redis (a first member's SUBSCRIBE): the inbox does not, so a batch of
+                // attaches to new groups costs the node one round trip, not one per attach.
+                var targets = LocalTargets(message);
+                Task? pending = null;
+                foreach (var connection in targets)
                 {
-                    await ApplyLocallyAsync(command.Action, connection, command.GroupName).ConfigureAwait(false);
+                    var applied = ApplyLocallyAsync(command.Action, connection, command.GroupName);
+                    if (!applied.IsCompleted)
+                    {
+                        pending = pending is null ? applied : Task.WhenAll(pending, applied);
+                    }
                 }
 
-                Acknowledge(command);
+                if (pending is null)
+                {
+                    Acknowledge(command);
+                }
+                else
+                {
+                    _ = AcknowledgeWhenDoneAsync(pending, command);
+                }
+
                 break;
             default:
                 Log.UnknownMessage(_logger, message.Payload[0], message.Channel.ToString());
@@ -403,6 +427,13 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         {
             await GuardAsync(_groups.Remove(groupName, connection.ConnectionId), _channels.Group(groupName), Log.UnsubscribeFailed).ConfigureAwait(false);
         }
+    }
+
+    private async Task AcknowledgeWhenDoneAsync(Task applied, GroupCommand command)
+    {
+        // ApplyLocallyAsync never throws (GuardAsync logs and bounds the wait).
+        await applied.ConfigureAwait(false);
+        Acknowledge(command);
     }
 
     private void Acknowledge(GroupCommand command)

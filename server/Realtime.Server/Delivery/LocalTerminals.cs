@@ -10,11 +10,18 @@ namespace Realtime.Server.Delivery;
 /// </summary>
 public sealed partial class LocalTerminals(ILogger<LocalTerminals> logger)
 {
-    private readonly ConcurrentDictionary<string, (HubCallerContext Context, Caller Caller)> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (HubCallerContext Context, Caller Caller, string Device)> _connections = new(StringComparer.Ordinal);
 
     public int Count => _connections.Count;
 
-    public void Add(HubCallerContext context, Caller caller) => _connections[context.ConnectionId] = (context, caller);
+    /// <summary>
+    /// The device is kept here rather than in Context.Items, whose first use gives every connection
+    /// a ConcurrentDictionary of its own (about 0.5 KB per idle terminal).
+    /// </summary>
+    public void Add(HubCallerContext context, Caller caller, string device) => _connections[context.ConnectionId] = (context, caller, device);
+
+    /// <summary>The device of a connection of this node (null once it is gone).</summary>
+    public string? DeviceOf(string connectionId) => _connections.TryGetValue(connectionId, out var terminal) ? terminal.Device : null;
 
     public IEnumerable<(string ConnectionId, Caller Caller)> Snapshot() => _connections.Select(c => (c.Key, c.Value.Caller)).ToList();
 
@@ -23,7 +30,7 @@ public sealed partial class LocalTerminals(ILogger<LocalTerminals> logger)
     public void CloseAll()
     {
         LogClosing(_connections.Count);
-        foreach (var (context, _) in _connections.Values) context.Abort();
+        foreach (var (context, _, _) in _connections.Values) context.Abort();
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Closing {Count} terminals for shutdown")]

@@ -21,7 +21,6 @@ public sealed partial class GroupHub(
     SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence, TerminalCloser closer) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
-    private const string DeviceKey = "device";
 
     private GroupCommands GroupCommands { get; } = groups;
 
@@ -41,18 +40,23 @@ public sealed partial class GroupHub(
     private Actor Actor => Actor.User(Caller);
 
     /// <summary>The terminal of this connection (the `device` query parameter, checked before the upgrade).</summary>
-    public string Device => (string)Context.Items[DeviceKey]!;
+    public string Device => terminals.DeviceOf(Context.ConnectionId) ?? DeviceOf(Context);
+
+    private static string DeviceOf(HubCallerContext context) =>
+        context.GetHttpContext()?.Request.Query["device"].ToString() is { Length: > 0 } device ? device : "default";
 
     public override async Task OnConnectedAsync()
     {
-        var device = Context.GetHttpContext()?.Request.Query["device"].ToString();
-        Context.Items[DeviceKey] = string.IsNullOrEmpty(device) ? "default" : device;
-        terminals.Add(Context, Caller);
+        var (caller, device) = (Caller, DeviceOf(Context));
+        terminals.Add(Context, caller, device);
         try
         {
-            await presence.OnlineAsync(Caller.AppId, Caller.UserId, Device, Context.ConnectionId, Context.ConnectionAborted);
-            await attacher.AttachAsync(Caller, Context.ConnectionId, Context.ConnectionAborted);
-            await closer.EnforceLimitAsync(Caller, Context.ConnectionAborted);
+            // Presence (read by offline push and the terminal limit only) and the attach are
+            // independent: one wait instead of two. The limit counts this terminal, so it comes after.
+            var online = presence.OnlineAsync(caller.AppId, caller.UserId, device, Context.ConnectionId, Context.ConnectionAborted);
+            var attached = attacher.AttachAsync(caller, Context.ConnectionId, Context.ConnectionAborted);
+            await Task.WhenAll(online, attached);
+            await closer.EnforceLimitAsync(caller, Context.ConnectionAborted);
         }
         catch (Exception e)
         {
