@@ -7,20 +7,20 @@ namespace Realtime.Server.Commands;
 /// One command on its way through a transaction: its body, its requestId, and its answer,
 /// which is given only once the transaction's outcome is known (and its pushes handed over).
 /// </summary>
-internal abstract class Command(Actor actor, string method, string? requestId, bool buffered)
+internal abstract class Command(Actor actor, string method, string? requestId, bool checksBeforeWrites)
 {
     public Actor Actor { get; } = actor;
     public string Method { get; } = method;
     public string? RequestId { get; } = requestId;
 
     /// <summary>
-    /// The body writes only through the scope's buffers (group events, system messages,
-    /// callbacks), never a statement of its own: a refusal needs no savepoint, only its buffers
-    /// and its requestId's key taken back.
+    /// Every refusal of the body comes before its first write (buffered appends aside; locking a
+    /// users row that any connect creates anyway does not count): a refusal in a batch needs no
+    /// savepoint, only its buffers and its requestId's key taken back.
     /// </summary>
-    public bool Buffered { get; } = buffered;
+    public bool ChecksBeforeWrites { get; } = checksBeforeWrites;
 
-    /// <summary>This run inserted its requestId's key row (a buffered command refused deletes it).</summary>
+    /// <summary>This run inserted its requestId's key row (taken back when it is refused without a savepoint).</summary>
     public bool KeyInserted { get; protected set; }
 
     /// <summary>Runs the body in the transaction (or finds the stored response of its requestId).</summary>
@@ -39,8 +39,8 @@ internal abstract class Command(Actor actor, string method, string? requestId, b
     public abstract void Reset();
 }
 
-internal sealed class Command<T>(Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body, bool buffered = false)
-    : Command(actor, method, requestId, buffered)
+internal sealed class Command<T>(Actor actor, string method, string? requestId, Func<CommandScope, Task<T>> body, bool checksBeforeWrites = false)
+    : Command(actor, method, requestId, checksBeforeWrites)
 {
     private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;

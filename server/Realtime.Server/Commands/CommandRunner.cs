@@ -111,7 +111,7 @@ public sealed partial class CommandRunner(
         foreach (var command in commands)
         {
             var scope = last = new CommandScope(connection, tx, command.Actor, app, now, effects);
-            var isolated = isolate && !command.Buffered;
+            var isolated = isolate && !command.ChecksBeforeWrites;
             if (isolated) await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT command; SAVEPOINT command" : "SAVEPOINT command", transaction: tx);
             savepoint |= isolated;
             var mark = effects.Mark();

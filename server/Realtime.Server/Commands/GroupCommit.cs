@@ -30,14 +30,14 @@ public sealed class GroupCommit
     public long Waiting => Interlocked.Read(ref _waiting);
 
     /// <param name="lane">The sender whose order is kept (a connection id), or null.</param>
-    /// <param name="buffered">The body writes only through the scope (see Command.Buffered): batched without a savepoint.</param>
+    /// <param name="checksBeforeWrites">Every refusal of the body comes before its first write (see Command.ChecksBeforeWrites): batched without a savepoint.</param>
     /// <remarks>Queues the command before its first await, so callers that start commands in
     /// order (a hub invoking a terminal's messages in parallel) queue them in that order.</remarks>
     public Task<T> RunAsync<T>(
         Actor actor, string groupId, string method, string? requestId, Func<CommandScope, Task<T>> body, CancellationToken ct,
-        Func<CancellationToken, Task>? before = null, string? lane = null, bool buffered = false)
+        Func<CancellationToken, Task>? before = null, string? lane = null, bool checksBeforeWrites = false)
     {
-        var command = new Command<T>(actor, method, requestId, body, buffered);
+        var command = new Command<T>(actor, method, requestId, body, checksBeforeWrites);
         var entry = new Entry(command, lane);
         var queue = Enqueue((actor.AppId, groupId), entry);
         _ = PrepareAsync(queue, entry, command, before, ct);

@@ -1,6 +1,7 @@
 using Realtime.Server.Callbacks;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Commands;
 
@@ -13,6 +14,7 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
 {
     private readonly Dictionary<string, GroupRow> _locked = new(StringComparer.Ordinal);
     private readonly Dictionary<(long Gid, string UserId), MemberRow?> _members = [];
+    private readonly Dictionary<(UserList List, long Gid, string UserId), bool> _listed = [];
 
     /// <summary>The users acting in this transaction: their member rows are read with a group's lock, in the same round trip.</summary>
     public IReadOnlyList<string> Actors { get; } = actors;
@@ -83,6 +85,21 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
     /// <summary>Any write to group_members makes the rows read before it stale.</summary>
     public void ForgetMembers() => _members.Clear();
 
+    /// <summary>Whether a user is on a group's list, as read in this transaction.</summary>
+    public bool TryListed(UserList list, long gid, string userId, out bool listed) => _listed.TryGetValue((list, gid, userId), out listed);
+
+    public void RememberListed(long gid, IEnumerable<string> userIds, IEnumerable<(UserList List, string UserId)> rows)
+    {
+        foreach (var u in userIds)
+        {
+            _listed[(UserList.Blocklist, gid, u)] = false;
+            _listed[(UserList.Allowlist, gid, u)] = false;
+        }
+        foreach (var (list, u) in rows) _listed[(list, gid, u)] = true;
+    }
+
+    public void ForgetLists() => _listed.Clear();
+
     public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count,
         Events.Count, Responses.Count, OpenJoin);
 
@@ -104,6 +121,7 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
         OpenJoin = mark.OpenJoin;
         _locked.Clear();
         _members.Clear();
+        _listed.Clear();
     }
 }
 

@@ -16,7 +16,8 @@ public static class GroupRepository
 
     /// <summary>
     /// The live group, locked: every invariant spanning its rows is checked under this lock. The
-    /// acting users' member rows come in the same round trip (read after the lock is granted). A
+    /// acting users' member rows and block/allowlist entries come in the same round trip (read after
+    /// the lock is granted). A
     /// transaction that holds the lock already (commands batched by GroupCommit) gets its current row.
     /// </summary>
     public static async Task<GroupRow?> LockAsync(CommandScope s, string groupId)
@@ -27,13 +28,17 @@ public static class GroupRepository
             SELECT {GroupColumns} FROM groups
             WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL
             FOR UPDATE;
-            SELECT {MemberRepository.MemberColumns} FROM group_members
-            WHERE gid = (SELECT gid FROM groups WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL)
-              AND user_id = ANY(@actors);
+            {MemberRepository.OfActorsSql};
+            {UserListRepository.OfActorsSql};
             """, new { s.AppId, groupId, actors }, s.Transaction));
         var g = await reader.ReadSingleOrDefaultAsync<GroupRow>();
         var members = await reader.ReadAsync<MemberRow>();
-        if (g is not null) s.Effects.RememberMembers(g.Gid, actors, members);
+        var listed = await reader.ReadAsync<(UserList List, string UserId)>();
+        if (g is not null)
+        {
+            s.Effects.RememberMembers(g.Gid, actors, members);
+            s.Effects.RememberListed(g.Gid, actors, listed);
+        }
         return Held(s, g);
     }
 

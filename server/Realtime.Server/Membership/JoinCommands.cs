@@ -118,7 +118,7 @@ public sealed class JoinCommands(CommandRunner runner, GroupCommit commit, Db db
             foreach (var staff in await MemberRepository.StaffAsync(s, g.Gid))
                 s.SystemMessage(staff, "JoinRequestReceived", g.GroupId, new { pendingId, applicant = user, message });
             return new ApplyResult(ApplyOutcome.Pending, pendingId);
-        }, ct, Before, lane);
+        }, ct, Before, lane, checksBeforeWrites: true);
     }
 
     public async Task<IReadOnlyList<PendingItem>> GetPendingAsync(Actor actor, GetPendingItemsRequest r, CancellationToken ct = default)

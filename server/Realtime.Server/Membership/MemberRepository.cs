@@ -19,6 +19,13 @@ public static class MemberRepository
     /// <summary>Members are listed owner first, then admins, then the rest.</summary>
     public static string RoleOrder(string column) => $"CASE {column} WHEN 'Owner' THEN 0 WHEN 'Admin' THEN 1 ELSE 2 END";
 
+    /// <summary>The acting users' rows of the group named by @AppId/@groupId (read with its lock, GroupRepository.LockAsync).</summary>
+    public const string OfActorsSql = $"""
+        SELECT {MemberColumns} FROM group_members
+        WHERE gid = (SELECT gid FROM groups WHERE app_id = @AppId AND group_id = @groupId AND dissolved_at IS NULL)
+          AND user_id = ANY(@actors)
+        """;
+
     private const string FindSql = $"SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = @userId";
 
     /// <summary>A member's row; the acting users' rows came with the group's lock (GroupRepository.LockAsync).</summary>
@@ -78,15 +85,17 @@ public static class MemberRepository
 
     /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
     /// <param name="joinSeq">Where their windows start: the seq before the MembersJoined that announces them.</param>
-    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq)
+    /// <param name="countJoined">The group's type counts toward JoinedGroupLimit: their counts go up in the same round trip (rows locked before).</param>
+    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq, bool countJoined)
     {
         s.Effects.ForgetMembers();
-        return s.Connection.ExecuteAsync(new CommandDefinition("""
+        return s.Connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
             SELECT @Gid, @AppId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq)
             SELECT @Gid, @AppId, u, @joinSeq FROM unnest(@users) AS u
             ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
+            {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @AppId AND user_id = ANY(@users);" : "")}
             """, new
         {
             g.Gid, s.AppId, s.Now, joinSeq,

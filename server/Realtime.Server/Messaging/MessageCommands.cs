@@ -46,7 +46,7 @@ public sealed class MessageCommands(GroupCommit commit, BeforeCallbacks callback
                 ["MessageId"] = messageId, ["Text"] = r.Text, ["Payload"] = r.Payload, ["ClientMsgId"] = r.ClientMsgId,
             });
             return new SendMessageResult(evt.Seq, messageId, evt.At);
-        }, ct, Before, lane, buffered: true);
+        }, ct, Before, lane, checksBeforeWrites: true);
     }
 
     private static void ValidateBody(string? text, JsonElement? payload)
