@@ -62,7 +62,8 @@ public static class Report
             Row($"{label}: load generator CPU % of one core", r => D(pick(r), d => d.GeneratorCpuPct), "0", false);
         }
         Row($"join storm: s to connect and join {results.Select(r => r.JoinStorm?.Connections ?? 0).Max()}", r => r.JoinStorm?.Seconds ?? double.NaN, "0.0");
-        Row("RSS KiB per idle terminal", r => r.Memory?.KbPerConnection ?? double.NaN, "0.0");
+        Row("RSS KiB per idle terminal (warm node: the terminals reconnected)", r => r.Memory?.KbPerConnection ?? double.NaN, "0.0");
+        Row("RSS KiB growth per terminal from a cold start (incl. the node's warm-up)", r => r.Memory?.ColdKbPerConnection ?? double.NaN, "0.0");
         Row("throughput limit, 20 groups: messages/s", r => r.Limit?.BestMany ?? double.NaN, "0");
         Row("throughput limit, 1 group: messages/s", r => r.Limit?.BestOne ?? double.NaN, "0");
         w.WriteLine();
@@ -147,14 +148,17 @@ public static class Report
         if (mems.Count > 0)
         {
             w.WriteLine("## memory: RSS per idle connected terminal\n");
-            w.WriteLine("VmRSS of each node before the 2000 terminals connected (one sender terminal already connected) and after all were connected, joined to one group and idle; the difference ÷ the node's terminals.\n");
-            w.WriteLine("| system | node | before MiB | after MiB | terminals | KiB per terminal |");
-            w.WriteLine("|---|---:|---:|---:|---:|---:|");
+            w.WriteLine("VmRSS of each node. Cold: before the 2000 terminals first connected (one sender terminal already connected) and after all were connected, " +
+                        "joined to one group and idle — this includes the node's one-time warm-up (JIT, pools, heap growth). Warm: all terminals disconnected, " +
+                        "the node idle 5 s, then the same terminals connected again (still members: Realtime attaches them by itself, the stock hub joins them again) " +
+                        "and idle; the difference ÷ the node's terminals is the cost of an idle connected terminal.\n");
+            w.WriteLine("| system | node | cold before MiB | cold after MiB | warm before MiB | warm after MiB | terminals | KiB per terminal (warm) |");
+            w.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in mems)
                 for (var i = 0; i < r.Memory!.Nodes.Count; i++)
                 {
                     var n = r.Memory.Nodes[i];
-                    w.WriteLine($"| {r.System} | {i + 1} | {n.BeforeKb / 1024.0:0.0} | {n.AfterKb / 1024.0:0.0} | {n.Connections} | {n.KbPerConnection:0.0} |");
+                    w.WriteLine($"| {r.System} | {i + 1} | {n.ColdBeforeKb / 1024.0:0.0} | {n.ColdAfterKb / 1024.0:0.0} | {n.BeforeKb / 1024.0:0.0} | {n.AfterKb / 1024.0:0.0} | {n.Connections} | {n.KbPerConnection:0.0} |");
                 }
             w.WriteLine();
         }

@@ -39,6 +39,8 @@ public sealed class JoinStormResult
 public sealed class NodeMemory
 {
     public int Pid { get; set; }
+    public long ColdBeforeKb { get; set; }
+    public long ColdAfterKb { get; set; }
     public long BeforeKb { get; set; }
     public long AfterKb { get; set; }
     public int Connections { get; set; }
@@ -49,6 +51,7 @@ public sealed class MemoryResult
 {
     public List<NodeMemory> Nodes { get; set; } = [];
     public double KbPerConnection { get; set; }
+    public double ColdKbPerConnection { get; set; }
     public double IdleSeconds { get; set; }
 }
 

@@ -52,7 +52,7 @@ public sealed class Runner(Options o, ISystem sys)
         });
         if (_terms.Length == 0) throw new InvalidOperationException("the terminals could not be connected");
 
-        if (o.Scenarios.Contains("memory")) await Step("memory", async () => _r.Memory = await MemoryAsync(rssBefore));
+        if (o.Scenarios.Contains("memory")) await Step("memory", async () => _r.Memory = await MemoryAsync(rssBefore, stormGroup));
 
         if (o.Scenarios.Contains("biggroup"))
         {
@@ -231,23 +231,51 @@ public sealed class Runner(Options o, ISystem sys)
         }
     }
 
-    private async Task<MemoryResult> MemoryAsync(long[] before)
+    /// <summary>
+    /// Two figures. Cold: RSS growth from before the join storm to after it, ÷ terminals — includes the node's one-time
+    /// warm-up (JIT, pools, heap growth). Warm (the per-terminal cost): every terminal disconnects, the nodes settle,
+    /// RSS is sampled, the same terminals connect again (members already, so Realtime attaches them by itself; the
+    /// stock hub joins them again), and the growth ÷ terminals is the cost of an idle connected terminal.
+    /// </summary>
+    private async Task<MemoryResult> MemoryAsync(long[] before, string? group)
     {
         var quiet = await QuietAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(120));
         await Task.Delay(TimeSpan.FromSeconds(5));
         var m = new MemoryResult { IdleSeconds = quiet + 5 };
+        var cold = o.NodePids.Select(Proc.RssKb).ToArray();
+        int Conns(int n) => _terms.Count(t => t is not null && t.Node == n) + (n == 0 ? 1 : 0);
+        var coldConns = Enumerable.Range(0, o.NodePids.Length).Sum(Conns);
+        m.ColdKbPerConnection = Enumerable.Range(0, o.NodePids.Length).Sum(n => cold[n] - before[n]) / (double)coldConns;
+
+        await Parallel.ForEachAsync(_terms.OfType<Terminal>(), new ParallelOptions { MaxDegreeOfParallelism = o.Concurrency },
+            async (t, _) => await t.Connection.DisposeAsync());
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idle = o.NodePids.Select(Proc.RssKb).ToArray();
+        var reconnected = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, _terms.Length), new ParallelOptions { MaxDegreeOfParallelism = o.Concurrency }, async (i, _) =>
+        {
+            if (_terms[i] is null) return;
+            using var cts = new CancellationTokenSource(ConnectTimeout);
+            var t = await sys.ConnectAsync(i, i % o.Urls.Length, cts.Token);
+            if (group is not null && _inStorm[i] && sys is StockSystem) await sys.JoinAsync(t, group).WaitAsync(ConnectTimeout);
+            _terms[i] = t;
+            Interlocked.Increment(ref reconnected);
+        });
+        await QuietAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(120));
+        await Task.Delay(TimeSpan.FromSeconds(5));
         for (var n = 0; n < o.NodePids.Length; n++)
         {
-            var conns = _terms.Count(t => t is not null && t.Node == n) + (n == 0 ? 1 : 0);
+            var conns = Conns(n);
             var after = Proc.RssKb(o.NodePids[n]);
             m.Nodes.Add(new NodeMemory
             {
-                Pid = o.NodePids[n], BeforeKb = before[n], AfterKb = after, Connections = conns,
-                KbPerConnection = conns == 0 ? double.NaN : (after - before[n]) / (double)conns,
+                Pid = o.NodePids[n], ColdBeforeKb = before[n], ColdAfterKb = cold[n], BeforeKb = idle[n], AfterKb = after, Connections = conns,
+                KbPerConnection = conns == 0 ? double.NaN : (after - idle[n]) / (double)conns,
             });
         }
         m.KbPerConnection = m.Nodes.Sum(x => x.AfterKb - x.BeforeKb) / (double)m.Nodes.Sum(x => x.Connections);
-        Log($"{sys.Name}: RSS per idle terminal {m.KbPerConnection:0.0} KiB ({string.Join(", ", m.Nodes.Select(x => $"{x.BeforeKb / 1024} → {x.AfterKb / 1024} MiB for {x.Connections}"))})");
+        Log($"{sys.Name}: RSS per idle terminal {m.KbPerConnection:0.0} KiB warm ({string.Join(", ", m.Nodes.Select(x => $"{x.BeforeKb / 1024} → {x.AfterKb / 1024} MiB for {x.Connections}"))}), " +
+            $"{m.ColdKbPerConnection:0.0} KiB from a cold start; {reconnected} reconnected");
         return m;
     }
 
