@@ -15,6 +15,7 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
     private readonly Dictionary<string, GroupRow> _locked = new(StringComparer.Ordinal);
     private readonly Dictionary<(long Gid, string UserId), MemberRow?> _members = [];
     private readonly Dictionary<(UserList List, long Gid, string UserId), bool> _listed = [];
+    private readonly Dictionary<string, int> _joinedCounts = new(StringComparer.Ordinal);
 
     /// <summary>The users acting in this transaction: their member rows are read with a group's lock, in the same round trip.</summary>
     public IReadOnlyList<string> Actors { get; } = actors;
@@ -100,6 +101,17 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
 
     public void ForgetLists() => _listed.Clear();
 
+    /// <summary>A users row this transaction has locked, with its joined-group count kept current.</summary>
+    public bool TryJoinedCount(string userId, out int count) => _joinedCounts.TryGetValue(userId, out count);
+
+    public void RememberJoinedCount(string userId, int count) => _joinedCounts[userId] = count;
+
+    public void AdjustJoinedCounts(IEnumerable<string> userIds, int delta)
+    {
+        foreach (var u in userIds)
+            if (_joinedCounts.TryGetValue(u, out var c)) _joinedCounts[u] = c + delta;
+    }
+
     public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count,
         Events.Count, Responses.Count, OpenJoin);
 
@@ -122,6 +134,7 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
         _locked.Clear();
         _members.Clear();
         _listed.Clear();
+        _joinedCounts.Clear();
     }
 }
 

@@ -86,6 +86,9 @@ public static class GroupRepository
             g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount, g.Epoch,
         }, s.Transaction));
 
+    /// <summary>The group @gid's member count set to @memberCount (written with a join, MemberRepository.JoinAsync).</summary>
+    public const string SaveMemberCountSql = "UPDATE groups SET member_count = @memberCount WHERE gid = @gid";
+
     /// <summary>Writes every mutable column of the group row back.</summary>
     public static Task SaveAsync(CommandScope s, GroupRow g) =>
         s.Connection.ExecuteAsync(new CommandDefinition("""

@@ -84,22 +84,37 @@ public static class MemberRepository
     }
 
     /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
-    /// <param name="joinSeq">Where their windows start: the seq before the MembersJoined that announces them.</param>
-    /// <param name="countJoined">The group's type counts toward JoinedGroupLimit: their counts go up in the same round trip (rows locked before).</param>
-    public static Task AddAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq, bool countJoined)
+    /// <summary>The owner and first members of a new group: rows, windows and (where the type counts) joined counts.</summary>
+    public static Task FoundAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members) =>
+        WriteJoinAsync(s, g, members, g.LastSeq, "");
+
+    /// <summary>
+    /// Everything a join writes, in one round trip: member rows, windows starting at
+    /// <paramref name="joinSeq"/> (the seq before the MembersJoined that announces them), joined
+    /// counts where the type counts (rows locked before), the group's member count (already
+    /// raised on <paramref name="g"/>), and their open pending items in the group canceled.
+    /// </summary>
+    public static Task JoinAsync(CommandScope s, GroupRow g, IReadOnlyList<string> users, long joinSeq) =>
+        WriteJoinAsync(s, g, users.Select(u => (u, MemberRole.Member)).ToList(), joinSeq,
+            $"{GroupRepository.SaveMemberCountSql};\n{PendingRepository.CancelOfSql};");
+
+    private static Task WriteJoinAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq, string alsoSql)
     {
         s.Effects.ForgetMembers();
+        var users = members.Select(m => m.UserId).ToArray();
+        var countJoined = g.Rules.CountsTowardJoinedLimit;
+        if (countJoined) s.Effects.AdjustJoinedCounts(users, +1);
         return s.Connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT @Gid, @AppId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
+            SELECT @gid, @appId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq)
-            SELECT @Gid, @AppId, u, @joinSeq FROM unnest(@users) AS u
+            SELECT @gid, @appId, u, @joinSeq FROM unnest(@users) AS u
             ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
-            {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @AppId AND user_id = ANY(@users);" : "")}
+            {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @appId AND user_id = ANY(@users);" : "")}
+            {alsoSql}
             """, new
         {
-            g.Gid, s.AppId, s.Now, joinSeq,
-            users = members.Select(m => m.UserId).ToArray(),
+            gid = g.Gid, appId = s.AppId, s.Now, joinSeq, users, memberCount = g.MemberCount,
             roles = members.Select(m => m.Role.ToString()).ToArray(),
         }, s.Transaction));
     }
@@ -140,21 +155,29 @@ public static class MemberRepository
     /// </summary>
     public static async Task<Dictionary<string, int>> LockUsersAsync(CommandScope s, IReadOnlyCollection<string> userIds)
     {
-        var users = userIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var rows = await s.Connection.QueryAsync<(string UserId, int JoinedCount)>(new CommandDefinition("""
-            INSERT INTO users (app_id, user_id) SELECT @AppId, u FROM unnest(@users) AS u ORDER BY u
-            ON CONFLICT (app_id, user_id) DO UPDATE SET joined_count = users.joined_count
-            RETURNING user_id, joined_count
-            """, new { s.AppId, users }, s.Transaction));
-        return rows.ToDictionary(r => r.UserId, r => r.JoinedCount, StringComparer.Ordinal);
+        if (userIds.Any(u => !s.Effects.TryJoinedCount(u, out _)))
+        {
+            // The first in a transaction locks every acting user's row too (batched applications ask next).
+            var users = userIds.Concat(s.Effects.Actors).Where(u => !s.Effects.TryJoinedCount(u, out _))
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            var rows = await s.Connection.QueryAsync<(string UserId, int JoinedCount)>(new CommandDefinition("""
+                INSERT INTO users (app_id, user_id) SELECT @AppId, u FROM unnest(@users) AS u ORDER BY u
+                ON CONFLICT (app_id, user_id) DO UPDATE SET joined_count = users.joined_count
+                RETURNING user_id, joined_count
+                """, new { s.AppId, users }, s.Transaction));
+            foreach (var (user, count) in rows) s.Effects.RememberJoinedCount(user, count);
+        }
+        return userIds.Distinct(StringComparer.Ordinal).ToDictionary(u => u, u => s.Effects.TryJoinedCount(u, out var c) ? c : 0, StringComparer.Ordinal);
     }
 
-    public static Task AdjustJoinedCountAsync(CommandScope s, IReadOnlyCollection<string> userIds, int delta) =>
-        userIds.Count == 0
-            ? Task.CompletedTask
-            : s.Connection.ExecuteAsync(new CommandDefinition("""
+    public static Task AdjustJoinedCountAsync(CommandScope s, IReadOnlyCollection<string> userIds, int delta)
+    {
+        if (userIds.Count == 0) return Task.CompletedTask;
+        s.Effects.AdjustJoinedCounts(userIds, delta);
+        return s.Connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE users SET joined_count = joined_count + @delta WHERE app_id = @AppId AND user_id = ANY(@users)
                 """, new { s.AppId, users = userIds.ToArray(), delta }, s.Transaction));
+    }
 
     public static async Task<JoinedGroupsResult> JoinedAsync(NpgsqlConnection c, string appId, string userId, int offset, int limit, CancellationToken ct)
     {

@@ -26,8 +26,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
     {
         var everyone = members.Prepend(ownerId).ToList();
         await RefuseOverLimitAsync(s, g, everyone, strict: true);
-        await MemberRepository.AddAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList(), g.LastSeq,
-            countJoined: g.Rules.CountsTowardJoinedLimit);
+        await MemberRepository.FoundAsync(s, g, members.Select(m => (m, MemberRole.Member)).Prepend((ownerId, MemberRole.Owner)).ToList());
         s.Attach(ownerId, g);
         s.SystemMessage(ownerId, "GroupCreated", g.GroupId, new { type = g.Type, name = g.Name, joinSeq = g.LastSeq, epoch = g.Epoch });
         if (members.Count > 0) AnnounceJoin(s, g, members, inviter: ownerId, push: true, joinSeq: g.LastSeq);
@@ -49,11 +48,8 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
         if (admitted.Count == 0) return refused;
 
         var joinSeq = s.JoinSeq(g, inviter, push: !silent);
-        await MemberRepository.AddAsync(s, g, admitted.Select(u => (u, MemberRole.Member)).ToList(), joinSeq,
-            countJoined: g.Rules.CountsTowardJoinedLimit);
         g.MemberCount += admitted.Count;
-        await GroupRepository.SaveAsync(s, g);
-        await PendingRepository.CancelOfAsync(s, g.Gid, admitted);
+        await MemberRepository.JoinAsync(s, g, admitted, joinSeq);
         AnnounceJoin(s, g, admitted, inviter, push: !silent, joinSeq);
         s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
         {

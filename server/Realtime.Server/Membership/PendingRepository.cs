@@ -54,12 +54,15 @@ public static class PendingRepository
             """, new { pendingId, status = status.ToString(), handledBy = s.Actor.UserId, s.Now, reason }, s.Transaction)) == 1;
 
     /// <summary>Users who joined (or left for good) by another path: their open items for the group are moot.</summary>
+    /// <summary>The open items of @users in group @gid, canceled at @Now: they joined by another path (also written with a join, MemberRepository.JoinAsync).</summary>
+    public const string CancelOfSql = """
+        UPDATE pending_items SET status = 'Canceled', handled_at = @Now
+        WHERE gid = @gid AND status = 'Pending'
+          AND ((type = 'JoinRequest' AND from_user = ANY(@users)) OR (type = 'Invitation' AND to_user = ANY(@users)))
+        """;
+
     public static Task CancelOfAsync(CommandScope s, long gid, IReadOnlyList<string> userIds) =>
-        s.Connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE pending_items SET status = 'Canceled', handled_at = @Now
-            WHERE gid = @gid AND status = 'Pending'
-              AND ((type = 'JoinRequest' AND from_user = ANY(@users)) OR (type = 'Invitation' AND to_user = ANY(@users)))
-            """, new { gid, users = userIds.ToArray(), s.Now }, s.Transaction));
+        s.Connection.ExecuteAsync(new CommandDefinition(CancelOfSql, new { gid, users = userIds.ToArray(), s.Now }, s.Transaction));
 
     /// <summary>
     /// The items a user is a party to: their own requests and invitations, invitations to them,
