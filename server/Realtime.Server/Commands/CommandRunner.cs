@@ -7,6 +7,7 @@ using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.Commands;
 
@@ -112,7 +113,12 @@ public sealed partial class CommandRunner(
         {
             var scope = last = new CommandScope(connection, tx, command.Actor, app, now, effects);
             var isolated = isolate && !command.ChecksBeforeWrites;
-            if (isolated) await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT command; SAVEPOINT command" : "SAVEPOINT command", transaction: tx);
+            if (isolated)
+            {
+                // What a rollback to it keeps must be in the database, not only in memory.
+                await MemberRepository.FlushJoinsAsync(scope);
+                await connection.ExecuteAsync(savepoint ? "RELEASE SAVEPOINT command; SAVEPOINT command" : "SAVEPOINT command", transaction: tx);
+            }
             savepoint |= isolated;
             var mark = effects.Mark();
             try
@@ -123,11 +129,12 @@ public sealed partial class CommandRunner(
             {
                 if (isolated) await connection.ExecuteAsync("ROLLBACK TO SAVEPOINT command", transaction: tx);
                 else if (command.KeyInserted) await Idempotency.ForgetAsync(scope, command.RequestId!);
-                effects.RollbackTo(mark);
+                effects.RollbackTo(mark, savepoint: isolated);
                 command.Refuse(e);
             }
         }
 
+        await MemberRepository.FlushJoinsAsync(last!);
         await NotificationLog.FlushGroupEventsAsync(last!);
         await Idempotency.FlushAsync(last!);
         await NotificationLog.FlushSystemMessagesAsync(last!);

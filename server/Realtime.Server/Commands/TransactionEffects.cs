@@ -23,6 +23,12 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
     /// <summary>Group events, written in one statement just before commit (the group rows' locks keep their seqs ours).</summary>
     public List<BufferedEvent> Events { get; } = [];
 
+    /// <summary>
+    /// Members who joined, written in one statement before anything reads the membership tables
+    /// by SQL, before a savepoint, and before commit (MemberRepository.FlushJoinsAsync).
+    /// </summary>
+    public List<JoinWrite> Joins { get; } = [];
+
     /// <summary>Responses to store under the commands' requestIds, written in one statement just before commit.</summary>
     public List<StoredResponse> Responses { get; } = [];
 
@@ -113,13 +119,15 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
     }
 
     public EffectsMark Mark() => new(Changes.Count, SystemMessages.Count, Outbox.Count, LastSteps.Count, Senders.Count,
-        Events.Count, Responses.Count, OpenJoin);
+        Events.Count, Responses.Count, Joins.Count, OpenJoin);
 
     /// <summary>
-    /// Forgets what a failed command added. Its savepoint released any group row lock it took, and
-    /// rows it changed in memory may be stale: they are read (and locked) again by the next command.
+    /// Forgets what a refused command added. After a savepoint was rolled back, rows read or
+    /// locked since may be stale (the lock itself may be gone): they are read again. A command
+    /// refused without a savepoint had written nothing (Command.ChecksBeforeWrites), so what was
+    /// read stays true.
     /// </summary>
-    public void RollbackTo(EffectsMark mark)
+    public void RollbackTo(EffectsMark mark, bool savepoint)
     {
         Changes.RemoveRange(mark.Changes, Changes.Count - mark.Changes);
         SystemMessages.RemoveRange(mark.SystemMessages, SystemMessages.Count - mark.SystemMessages);
@@ -128,9 +136,11 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
         Senders.RemoveRange(mark.Senders, Senders.Count - mark.Senders);
         Events.RemoveRange(mark.Events, Events.Count - mark.Events);
         Responses.RemoveRange(mark.Responses, Responses.Count - mark.Responses);
+        Joins.RemoveRange(mark.Joins, Joins.Count - mark.Joins);
         if (mark.OpenJoin is { PushIndex: >= 0 } open && open.PushIndex < Changes.Count)
             Changes[open.PushIndex] = new Effect.PushGroupEvent(open.Gid, open.Event);
         OpenJoin = mark.OpenJoin;
+        if (!savepoint) return;
         _locked.Clear();
         _members.Clear();
         _listed.Clear();
@@ -138,7 +148,10 @@ internal sealed class TransactionEffects(IReadOnlyList<string> actors)
     }
 }
 
-internal sealed record EffectsMark(int Changes, int SystemMessages, int Outbox, int LastSteps, int Senders, int Events, int Responses, OpenJoin? OpenJoin);
+internal sealed record EffectsMark(int Changes, int SystemMessages, int Outbox, int LastSteps, int Senders, int Events, int Responses, int Joins, OpenJoin? OpenJoin);
+
+/// <summary>A member to insert: the group (its member count is written from it), the user, where their window starts.</summary>
+internal sealed record JoinWrite(GroupRow Group, string UserId, long JoinSeq);
 
 /// <summary>A group_events row to write.</summary>
 internal sealed record BufferedEvent(long Gid, long Seq, Guid Id, string Type, string? Actor, string Data);

@@ -86,8 +86,10 @@ public static class GroupRepository
             g.InviteNeedsConfirm, g.Custom, g.CreatedAt, g.LastModified, g.MemberCount, g.Epoch,
         }, s.Transaction));
 
-    /// <summary>The group @gid's member count set to @memberCount (written with a join, MemberRepository.JoinAsync).</summary>
-    public const string SaveMemberCountSql = "UPDATE groups SET member_count = @memberCount WHERE gid = @gid";
+    /// <summary>Member counts (@groupGids, @memberCounts) written with the joins that raised them (MemberRepository.FlushJoinsAsync).</summary>
+    public const string SaveMemberCountsSql = """
+        UPDATE groups SET member_count = x.member_count FROM unnest(@groupGids, @memberCounts) AS x(gid, member_count) WHERE groups.gid = x.gid
+        """;
 
     /// <summary>Writes every mutable column of the group row back.</summary>
     public static Task SaveAsync(CommandScope s, GroupRow g) =>
@@ -106,10 +108,11 @@ public static class GroupRepository
         }, s.Transaction));
 
     /// <summary>The group is gone (its id free again); open pending items with it.</summary>
-    public static Task MarkDissolvedAsync(CommandScope s, GroupRow g)
+    public static async Task MarkDissolvedAsync(CommandScope s, GroupRow g)
     {
+        await MemberRepository.FlushJoinsAsync(s);
         s.Effects.Forget(g);
-        return s.Connection.ExecuteAsync(new CommandDefinition("""
+        await s.Connection.ExecuteAsync(new CommandDefinition("""
             UPDATE groups SET dissolved_at = @Now, member_count = 0, admin_count = 0 WHERE gid = @Gid;
             UPDATE pending_items SET status = 'Canceled', handled_at = @Now WHERE gid = @Gid AND status = 'Pending';
             """, new { g.Gid, s.Now }, s.Transaction));

@@ -33,6 +33,7 @@ public static class MemberRepository
     {
         if (userId is null) return null;
         if (s.Effects.TryMember(gid, userId, out var known)) return known;
+        await FlushJoinsAsync(s);
         var member = await s.Connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, s.Transaction));
         s.Effects.RememberMembers(gid, [userId], member is null ? [] : [member]);
         return member;
@@ -43,25 +44,37 @@ public static class MemberRepository
             ? Task.FromResult<MemberRow?>(null)
             : c.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(FindSql, new { gid, userId }, cancellationToken: ct));
 
-    public static async Task<Dictionary<string, MemberRow>> AmongAsync(CommandScope s, long gid, IReadOnlyList<string> userIds) =>
-        (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition($"""
+    public static async Task<Dictionary<string, MemberRow>> AmongAsync(CommandScope s, long gid, IReadOnlyList<string> userIds)
+    {
+        await FlushJoinsAsync(s);
+        return (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition($"""
             SELECT {MemberColumns} FROM group_members WHERE gid = @gid AND user_id = ANY(@users)
             """, new { gid, users = userIds.ToArray() }, s.Transaction))).ToDictionary(m => m.UserId, StringComparer.Ordinal);
+    }
 
     /// <summary>Every member, in user id order.</summary>
-    public static async Task<IReadOnlyList<MemberRow>> AllAsync(CommandScope s, long gid) =>
-        (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition(
+    public static async Task<IReadOnlyList<MemberRow>> AllAsync(CommandScope s, long gid)
+    {
+        await FlushJoinsAsync(s);
+        return (await s.Connection.QueryAsync<MemberRow>(new CommandDefinition(
             $"SELECT {MemberColumns} FROM group_members WHERE gid = @gid ORDER BY user_id", new { gid }, s.Transaction))).ToList();
+    }
 
-    public static async Task<IReadOnlyList<string>> IdsAsync(CommandScope s, long gid) =>
-        (await s.Connection.QueryAsync<string>(new CommandDefinition(
+    public static async Task<IReadOnlyList<string>> IdsAsync(CommandScope s, long gid)
+    {
+        await FlushJoinsAsync(s);
+        return (await s.Connection.QueryAsync<string>(new CommandDefinition(
             "SELECT user_id FROM group_members WHERE gid = @gid ORDER BY user_id", new { gid }, s.Transaction))).ToList();
+    }
 
     /// <summary>The owner and admins, who handle join requests.</summary>
-    public static async Task<IReadOnlyList<string>> StaffAsync(CommandScope s, long gid) =>
-        (await s.Connection.QueryAsync<string>(new CommandDefinition(
+    public static async Task<IReadOnlyList<string>> StaffAsync(CommandScope s, long gid)
+    {
+        await FlushJoinsAsync(s);
+        return (await s.Connection.QueryAsync<string>(new CommandDefinition(
             "SELECT user_id FROM group_members WHERE gid = @gid AND role IN ('Owner', 'Admin') ORDER BY user_id",
             new { gid }, s.Transaction))).ToList();
+    }
 
     /// <summary>Which of these groups (by gid) the user is a member of.</summary>
     public static async Task<HashSet<long>> MembershipsAsync(NpgsqlConnection c, IReadOnlyList<long> gids, string userId, CancellationToken ct) =>
@@ -85,63 +98,97 @@ public static class MemberRepository
 
     /// <summary>Adds members and opens their log windows at the group's current seq.</summary>
     /// <summary>The owner and first members of a new group: rows, windows and (where the type counts) joined counts.</summary>
-    public static Task FoundAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members) =>
-        WriteJoinAsync(s, g, members, g.LastSeq, "");
-
-    /// <summary>
-    /// Everything a join writes, in one round trip: member rows, windows starting at
-    /// <paramref name="joinSeq"/> (the seq before the MembersJoined that announces them), joined
-    /// counts where the type counts (rows locked before), the group's member count (already
-    /// raised on <paramref name="g"/>), and their open pending items in the group canceled.
-    /// </summary>
-    public static Task JoinAsync(CommandScope s, GroupRow g, IReadOnlyList<string> users, long joinSeq) =>
-        WriteJoinAsync(s, g, users.Select(u => (u, MemberRole.Member)).ToList(), joinSeq,
-            $"{GroupRepository.SaveMemberCountSql};\n{PendingRepository.CancelOfSql};");
-
-    private static Task WriteJoinAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members, long joinSeq, string alsoSql)
+    public static async Task FoundAsync(CommandScope s, GroupRow g, IReadOnlyList<(string UserId, MemberRole Role)> members)
     {
+        await FlushJoinsAsync(s);
         s.Effects.ForgetMembers();
         var users = members.Select(m => m.UserId).ToArray();
         var countJoined = g.Rules.CountsTowardJoinedLimit;
         if (countJoined) s.Effects.AdjustJoinedCounts(users, +1);
-        return s.Connection.ExecuteAsync(new CommandDefinition($"""
+        await s.Connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT @gid, @appId, u, r, @Now, @joinSeq FROM unnest(@users, @roles) AS x(u, r);
-            INSERT INTO member_windows (gid, app_id, user_id, from_seq)
-            SELECT @gid, @appId, u, @joinSeq FROM unnest(@users) AS u
-            ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
-            {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @appId AND user_id = ANY(@users);" : "")}
-            {alsoSql}
-            """, new
+            SELECT @Gid, @AppId, u, r, @Now, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
+            INSERT INTO member_windows (gid, app_id, user_id, from_seq) SELECT @Gid, @AppId, u, @LastSeq FROM unnest(@users) AS u;
+            {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @AppId AND user_id = ANY(@users);" : "")}
+            """, new { g.Gid, s.AppId, s.Now, g.LastSeq, users, roles = members.Select(m => m.Role.ToString()).ToArray() }, s.Transaction));
+    }
+
+    /// <summary>
+    /// New plain members (the group's member count already raised on <paramref name="g"/>), their
+    /// windows starting at <paramref name="joinSeq"/> (the seq before the MembersJoined that
+    /// announces them). Kept in the transaction's memory, so the commands after it see them, and
+    /// written for all the transaction's joins at once by <see cref="FlushJoinsAsync"/>.
+    /// </summary>
+    public static void Join(CommandScope s, GroupRow g, IReadOnlyList<string> users, long joinSeq)
+    {
+        foreach (var u in users) s.Effects.Joins.Add(new JoinWrite(g, u, joinSeq));
+        s.Effects.RememberMembers(g.Gid, users, users.Select(u => new MemberRow { UserId = u, Role = MemberRole.Member, JoinedAt = s.Now, JoinSeq = joinSeq }));
+        if (g.Rules.CountsTowardJoinedLimit) s.Effects.AdjustJoinedCounts(users, +1);
+    }
+
+    /// <summary>
+    /// Writes the joins kept by <see cref="Join"/>: member rows, windows, joined counts (rows
+    /// locked before), member counts, their open pending items canceled; one round trip. Runs
+    /// before any statement of this transaction reads or writes members, and before commit.
+    /// </summary>
+    public static async Task FlushJoinsAsync(CommandScope s)
+    {
+        var joins = s.Effects.Joins;
+        if (joins.Count == 0) return;
+        var counted = joins.Where(j => j.Group.Rules.CountsTowardJoinedLimit).GroupBy(j => j.UserId, StringComparer.Ordinal)
+            .Select(x => (User: x.Key, Count: x.Count())).ToArray();
+        var groups = joins.Select(j => j.Group).DistinctBy(g => g.Gid).ToArray();
+        var args = new
         {
-            gid = g.Gid, appId = s.AppId, s.Now, joinSeq, users, memberCount = g.MemberCount,
-            roles = members.Select(m => m.Role.ToString()).ToArray(),
-        }, s.Transaction));
+            appId = s.AppId, s.Now,
+            gids = joins.Select(j => j.Group.Gid).ToArray(),
+            users = joins.Select(j => j.UserId).ToArray(),
+            joinSeqs = joins.Select(j => j.JoinSeq).ToArray(),
+            countedUsers = counted.Select(c => c.User).ToArray(),
+            counts = counted.Select(c => c.Count).ToArray(),
+            groupGids = groups.Select(g => g.Gid).ToArray(),
+            memberCounts = groups.Select(g => g.MemberCount).ToArray(),
+        };
+        joins.Clear();
+        await s.Connection.ExecuteAsync(new CommandDefinition($"""
+            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
+            SELECT g, @appId, u, 'Member', @Now, j FROM unnest(@gids, @users, @joinSeqs) AS x(g, u, j);
+            INSERT INTO member_windows (gid, app_id, user_id, from_seq)
+            SELECT g, @appId, u, j FROM unnest(@gids, @users, @joinSeqs) AS x(g, u, j)
+            ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
+            UPDATE users SET joined_count = users.joined_count + x.n
+            FROM unnest(@countedUsers, @counts) AS x(user_id, n) WHERE users.app_id = @appId AND users.user_id = x.user_id;
+            {GroupRepository.SaveMemberCountsSql};
+            {PendingRepository.CancelOfJoinedSql};
+            """, args, s.Transaction));
     }
 
     /// <summary>Removes members and closes their log windows at the removing event's seq.</summary>
-    public static Task RemoveAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq)
+    public static async Task RemoveAsync(CommandScope s, GroupRow g, IReadOnlyList<string> userIds, long removedAtSeq)
     {
+        await FlushJoinsAsync(s);
         s.Effects.ForgetMembers();
-        return s.Connection.ExecuteAsync(new CommandDefinition("""
+        await s.Connection.ExecuteAsync(new CommandDefinition("""
             DELETE FROM group_members WHERE gid = @Gid AND user_id = ANY(@users);
             UPDATE member_windows SET to_seq = @removedAtSeq WHERE gid = @Gid AND user_id = ANY(@users) AND to_seq IS NULL;
             """, new { g.Gid, users = userIds.ToArray(), removedAtSeq }, s.Transaction));
     }
 
-    public static Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role)
+    public static async Task SetRoleAsync(CommandScope s, long gid, string userId, MemberRole role)
     {
+        await FlushJoinsAsync(s);
         s.Effects.ForgetMembers();
-        return s.Connection.ExecuteAsync(new CommandDefinition(
+        await s.Connection.ExecuteAsync(new CommandDefinition(
             "UPDATE group_members SET role = @role WHERE gid = @gid AND user_id = @userId",
             new { gid, userId, role = role.ToString() }, s.Transaction));
     }
 
     /// <summary>Writes the member's editable columns back.</summary>
-    public static Task SaveAsync(CommandScope s, long gid, MemberRow m)
+    public static async Task SaveAsync(CommandScope s, long gid, MemberRow m)
     {
+        await FlushJoinsAsync(s);
         s.Effects.ForgetMembers();
-        return s.Connection.ExecuteAsync(new CommandDefinition("""
+        await s.Connection.ExecuteAsync(new CommandDefinition("""
             UPDATE group_members SET role = @Role, name_card = @NameCard, muted_until = @MutedUntil,
                 msg_recv_option = @MsgRecvOption, custom = @Custom
             WHERE gid = @gid AND user_id = @UserId

@@ -49,7 +49,7 @@ public sealed class MembershipChanges(IOptions<RealtimeOptions> options)
 
         var joinSeq = s.JoinSeq(g, inviter, push: !silent);
         g.MemberCount += admitted.Count;
-        await MemberRepository.JoinAsync(s, g, admitted, joinSeq);
+        MemberRepository.Join(s, g, admitted, joinSeq);
         AnnounceJoin(s, g, admitted, inviter, push: !silent, joinSeq);
         s.AfterCallback(CallbackCommand.AfterNewMemberJoin, new()
         {
