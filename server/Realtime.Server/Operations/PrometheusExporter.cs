@@ -12,7 +12,16 @@ namespace Realtime.Server.Operations;
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
-    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    /// <summary>For durations in seconds; a histogram that advises its own bounds (e.g. a count) gets those.</summary>
+    private static readonly double[] SecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private static double[] BucketsOf(Instrument instrument) => instrument switch
+    {
+        Histogram<int> { Advice.HistogramBucketBoundaries: { } b } => b.Select(x => (double)x).ToArray(),
+        Histogram<long> { Advice.HistogramBucketBoundaries: { } b } => b.Select(x => (double)x).ToArray(),
+        Histogram<double> { Advice.HistogramBucketBoundaries: { } b } => b.ToArray(),
+        _ => SecondsBuckets,
+    };
 
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, Series>> _series = new();
@@ -49,7 +58,7 @@ public sealed class PrometheusExporter : IDisposable
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var labels = Labels(tags);
-        var series = _series.GetOrAdd(instrument, _ => new()).GetOrAdd(labels, _ => new Series());
+        var series = _series.GetOrAdd(instrument, _ => new()).GetOrAdd(labels, _ => new Series(BucketsOf(instrument)));
         lock (series)
         {
             switch (instrument)
@@ -57,7 +66,7 @@ public sealed class PrometheusExporter : IDisposable
                 case Histogram<double> or Histogram<long> or Histogram<int>:
                     series.Count++;
                     series.Value += value;
-                    for (var b = 0; b < Buckets.Length; b++) if (value <= Buckets[b]) series.BucketCounts[b]++;
+                    for (var b = 0; b < series.Buckets.Length; b++) if (value <= series.Buckets[b]) series.BucketCounts[b]++;
                     break;
                 case ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>:
                     series.Value = value;
@@ -85,8 +94,8 @@ public sealed class PrometheusExporter : IDisposable
                     Line(text, name, labels, s.Value);
                     continue;
                 }
-                for (var b = 0; b < Buckets.Length; b++)
-                    Line(text, name + "_bucket", Join(labels, $"le=\"{Buckets[b].ToString(CultureInfo.InvariantCulture)}\""), s.BucketCounts[b]);
+                for (var b = 0; b < s.Buckets.Length; b++)
+                    Line(text, name + "_bucket", Join(labels, $"le=\"{s.Buckets[b].ToString(CultureInfo.InvariantCulture)}\""), s.BucketCounts[b]);
                 Line(text, name + "_bucket", Join(labels, "le=\"+Inf\""), s.Count);
                 Line(text, name + "_sum", labels, s.Value);
                 Line(text, name + "_count", labels, s.Count);
@@ -112,10 +121,11 @@ public sealed class PrometheusExporter : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private sealed class Series
+    private sealed class Series(double[] buckets)
     {
         public double Value;
         public long Count;
-        public readonly long[] BucketCounts = new long[Buckets.Length];
+        public readonly double[] Buckets = buckets;
+        public readonly long[] BucketCounts = new long[buckets.Length];
     }
 }

@@ -27,6 +27,7 @@ public sealed class GroupCommitTests(MembershipWorld world) : IClassFixture<Memb
         await c["o"].InvokeAsync("UpdateMember", new { groupId, userId = c.Id("muted"), muteSeconds = 3600 });
         var before = (await c.GroupInfoAsync(groupId)).Long("lastSeq");
 
+        var metricsBefore = await TransactionMetricsAsync();
         Task<JsonElement> first, a, muted, b, dup, tooLong, dupAgain, last;
         await using (var hold = await HoldAsync(groupId))
         {
@@ -55,6 +56,10 @@ public sealed class GroupCommitTests(MembershipWorld world) : IClassFixture<Memb
             SELECT count(DISTINCT e.at) FROM group_events e JOIN groups g USING (gid)
             WHERE g.group_id = @groupId AND g.dissolved_at IS NULL AND e.seq > @before
             """, new { groupId, before }));
+
+        // The first command ran alone; the seven queued behind it ran in one transaction.
+        var metricsAfter = await TransactionMetricsAsync();
+        Assert.Equal((2, 8, 1), (metricsAfter.Count - metricsBefore.Count, metricsAfter.Sum - metricsBefore.Sum, metricsAfter.Alone - metricsBefore.Alone));
 
         var texts = new List<string>();
         for (var seq = before + 1; seq <= before + 5; seq++)
@@ -169,6 +174,17 @@ public sealed class GroupCommitTests(MembershipWorld world) : IClassFixture<Memb
         {
             foreach (var raw in sockets) await raw.DisposeAsync();
         }
+    }
+
+    /// <summary>realtime_commands_per_transaction as the node's /metrics shows it: transactions, commands, transactions of one command.</summary>
+    private async Task<(long Count, long Sum, long Alone)> TransactionMetricsAsync()
+    {
+        using var admin = Admin.RestClient.Admin(world.Node);
+        var (_, text) = await admin.GetRawAsync("/metrics");
+        long Value(string series) => text.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            .Select(l => long.Parse(l[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)).SingleOrDefault();
+        return (Value("realtime_commands_per_transaction_count"), Value("realtime_commands_per_transaction_sum"),
+            Value("realtime_commands_per_transaction_bucket{le=\"1\"}"));
     }
 
     /// <summary>Starts a command and waits until the node has queued it behind the group's running transaction.</summary>
