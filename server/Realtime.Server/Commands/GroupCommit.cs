@@ -118,7 +118,15 @@ public sealed class GroupCommit
         while (true)
         {
             _metrics.CommandsPerTransaction.Record(batch.Count);
-            await _runner.RunBatchAsync(batch);
+            try
+            {
+                await _runner.RunBatchAsync(batch);
+            }
+            catch (Exception e)
+            {
+                // RunBatchAsync answers every command itself; should it ever throw, the group's queue must not stall.
+                foreach (var command in batch) command.Fail(e);
+            }
             lock (queue)
             {
                 batch = TakeLocked(queue);
