@@ -61,7 +61,15 @@ public sealed partial class CommandRunner(
     /// command's error is its own answer. Should the transaction itself fail (not a rule), each
     /// command runs again alone, so only the one at fault fails.
     /// </summary>
-    internal async Task RunBatchAsync(IReadOnlyList<Command> commands)
+    internal async Task RunBatchAsync(IReadOnlyList<Command> commands) => await await CommitBatchAsync(commands);
+
+    /// <summary>
+    /// As <see cref="RunBatchAsync"/>, but returns as soon as the transaction's outcome is known and
+    /// its pushes are started (its group events written to the backplane in seq order): the
+    /// returned task completes once they are handed over and every command is answered. GroupCommit
+    /// starts the group's next transaction meanwhile, so a publish is never on the group's critical path.
+    /// </summary>
+    internal async Task<Task> CommitBatchAsync(IReadOnlyList<Command> commands)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -69,9 +77,7 @@ public sealed partial class CommandRunner(
             {
                 var (effects, queued) = await RunOnceAsync(commands);
                 if (queued > 0) outboxSignal.Notify();
-                await publisher.PublishAsync(commands[0].Actor.AppId, effects.Pushes);
-                foreach (var c in commands) c.Finish();
-                return;
+                return PublishAndAnswerAsync(commands, effects);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
                                                && attempt < MaxAttempts)
@@ -88,14 +94,21 @@ public sealed partial class CommandRunner(
                     c.Reset();
                     await RunBatchAsync([c]);
                 }
-                return;
+                return Task.CompletedTask;
             }
             catch (Exception e)
             {
                 commands[0].Fail(e);
-                return;
+                return Task.CompletedTask;
             }
         }
+    }
+
+    /// <summary>Starts the pushes at once (the group events before the first await), answers the commands once they are handed over.</summary>
+    private async Task PublishAndAnswerAsync(IReadOnlyList<Command> commands, TransactionEffects effects)
+    {
+        await publisher.PublishAsync(commands[0].Actor.AppId, effects.Pushes);
+        foreach (var c in commands) c.Finish();
     }
 
     private async Task<(TransactionEffects Effects, int Queued)> RunOnceAsync(IReadOnlyList<Command> commands)

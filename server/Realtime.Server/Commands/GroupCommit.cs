@@ -120,11 +120,12 @@ public sealed class GroupCommit
             _metrics.CommandsPerTransaction.Record(batch.Count);
             try
             {
-                await _runner.RunBatchAsync(batch);
+                // Committed: the next transaction may start while this one's pushes go out (they answer its commands).
+                _ = await _runner.CommitBatchAsync(batch);
             }
             catch (Exception e)
             {
-                // RunBatchAsync answers every command itself; should it ever throw, the group's queue must not stall.
+                // CommitBatchAsync answers every command itself; should it ever throw, the group's queue must not stall.
                 foreach (var command in batch) command.Fail(e);
             }
             lock (queue)
