@@ -7,7 +7,8 @@
 #
 # Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
 # Redis .data/test-redis on 127.0.0.1:26380, e2e nodes on 5091 and 5092, logs in
-# .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
+# .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C. Each port can be moved (PG_TEST_PORT, REDIS_TEST_PORT, E2E_PORT1,
+# E2E_PORT2) so that two checkouts can run their tests side by side.
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,10 +16,11 @@ cd "$REPO_ROOT" || exit 1
 # shellcheck source=scripts/lib.sh
 source "$REPO_ROOT/scripts/lib.sh"
 
-PG_TEST_PORT=25433
-REDIS_TEST_PORT=26380
-E2E_PORT1=5091
-E2E_PORT2=5092
+# Each port may be moved with an environment variable of the same name (two runs side by side).
+PG_TEST_PORT="${PG_TEST_PORT:-25433}"
+REDIS_TEST_PORT="${REDIS_TEST_PORT:-26380}"
+E2E_PORT1="${E2E_PORT1:-5091}"
+E2E_PORT2="${E2E_PORT2:-5092}"
 E2E_DB=realtime_e2e
 DATA="$REPO_ROOT/.data"
 LOGS="$DATA/test-logs"
