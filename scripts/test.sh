@@ -7,8 +7,7 @@
 #
 # Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
 # Redis .data/test-redis on 127.0.0.1:26380, e2e nodes on 5091 and 5092, logs in
-# .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C. Each port can be moved (PG_TEST_PORT, REDIS_TEST_PORT, E2E_PORT1,
-# E2E_PORT2) so that two checkouts can run their tests side by side.
+# .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
