@@ -64,6 +64,7 @@ public static class RealtimeApp
     public static async Task StartAsync(WebApplication app, CancellationToken ct = default)
     {
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(ct);
+        await app.Services.GetRequiredService<LogPartitions>().EnsureAheadAsync(ct);
         await RegisterAppsAsync(app.Services, ct);
         await app.Services.GetRequiredService<Presence>().StartNodeAsync(ct);
         await app.StartAsync(ct);
@@ -124,6 +125,7 @@ public static class RealtimeApp
         services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
         services.AddSingleton<Presence>();
         services.AddHostedService(sp => sp.GetRequiredService<Presence>());
+        services.AddSingleton<LogPartitions>();
         services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
 

@@ -7,10 +7,13 @@ using Realtime.Server.Data;
 namespace Realtime.Server.Operations;
 
 /// <summary>
-/// Trims the log to the retention of SPEC §5.3 (age, and events per group) and forgets
-/// requestIds after 24 h. One node at a time works (a try-lock), the others skip the round.
+/// Trims the log to the retention of SPEC §5.3 and forgets requestIds after 24 h. Age: whole
+/// daily partitions go once all of their rows are older than RetentionAge (LogPartitions), so a
+/// row lives between RetentionAge and RetentionAge + 1 day. Events per group: rows deleted by
+/// (gid, seq), only in the groups over the count. Each round also creates the partitions ahead.
+/// One node at a time works (a try-lock), the others skip the round.
 /// </summary>
-public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<RetentionService> logger)
+public sealed partial class RetentionService(Db db, LogPartitions partitions, IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<RetentionService> logger)
     : BackgroundService
 {
     private const long LockKey = 0x5245_5445_4E54_494F; // "RETENTIO"
@@ -44,10 +47,12 @@ public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> op
             var args = new { cutoff = now - o.RetentionAge, keep = (long)o.RetentionEventsPerGroup, requestCutoff = now - Idempotency.Window };
             // Separate statements, each its own short transaction: a group's row is locked only
             // for the moment its trimmed_through moves, not for the whole round.
+            await partitions.EnsureAheadAsync(ct);
+            var dropped = await partitions.DropBeforeAsync(args.cutoff, ct);
             var trimmed = 0;
             foreach (var sql in RoundStatements)
                 trimmed += await c.ExecuteAsync(new CommandDefinition(sql, args, commandTimeout: 300, cancellationToken: ct));
-            LogTrimmed(trimmed);
+            LogTrimmed(dropped, trimmed);
             return true;
         }
         finally
@@ -58,27 +63,23 @@ public sealed partial class RetentionService(Db db, IOptions<RealtimeOptions> op
 
     private static readonly string[] RoundStatements =
     [
+        // The per-group count: only groups holding more than @keep events past their trimmed
+        // point, each deleted through its (gid, seq) key.
         """
         WITH old AS (
             DELETE FROM group_events e USING groups g
-            WHERE e.gid = g.gid AND (e.at < @cutoff OR e.seq <= g.last_seq - @keep)
+            WHERE g.last_seq - @keep > g.trimmed_through AND e.gid = g.gid AND e.seq <= g.last_seq - @keep
             RETURNING e.gid, e.seq)
         UPDATE groups g SET trimmed_through = GREATEST(g.trimmed_through, o.max_seq)
         FROM (SELECT gid, max(seq) AS max_seq FROM old GROUP BY gid) o WHERE g.gid = o.gid
-        """,
-        """
-        WITH old AS (DELETE FROM system_messages WHERE at < @cutoff RETURNING app_id, user_id, seq)
-        UPDATE users u SET trimmed_through = GREATEST(u.trimmed_through, o.max_seq)
-        FROM (SELECT app_id, user_id, max(seq) AS max_seq FROM old GROUP BY app_id, user_id ORDER BY app_id, user_id) o
-        WHERE u.app_id = o.app_id AND u.user_id = o.user_id
         """,
         "DELETE FROM idempotency_keys WHERE created_at < @requestCutoff",
         // Delivered or abandoned webhooks are kept as long as the log, for inspection.
         "DELETE FROM outbox WHERE (delivered_at IS NOT NULL OR failed_at IS NOT NULL) AND created_at < @cutoff",
     ];
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Retention round done ({Rows} rows changed)")]
-    private partial void LogTrimmed(int rows);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Retention round done ({Partitions} log partitions dropped, {Rows} rows changed)")]
+    private partial void LogTrimmed(int partitions, int rows);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Retention round failed")]
     private partial void LogFailed(Exception e);
