@@ -90,6 +90,19 @@ public static class RealtimeApp
             return builder.Build();
         });
         services.AddSingleton<Db>();
+        // Optional hot standby for reads (Data/ReadRouter.cs). A short connect timeout unless the
+        // string names one: a replica that does not answer costs reads little before they go to the primary.
+        if (configuration.GetConnectionString("PostgresRead") is { Length: > 0 } readReplica)
+        {
+            services.AddSingleton(_ =>
+            {
+                var builder = new NpgsqlDataSourceBuilder(readReplica);
+                if (!readReplica.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.ConnectionStringBuilder.Timeout = 3;
+                return new ReplicaDataSource(builder.Build());
+            });
+        }
+        services.Configure<ReadReplicaOptions>(configuration.GetSection("Realtime:ReadReplica"));
+        services.AddSingleton<ReadRouter>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<TokenService>();
@@ -173,6 +186,8 @@ public static class RealtimeApp
 
         var health = services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         if (!string.IsNullOrWhiteSpace(redis)) health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString("PostgresRead")))
+            health.AddCheck<ReadReplicaHealthCheck>("postgres-read", tags: ["ready"]);
     }
 
     private static void MapEndpoints(WebApplication app)
@@ -184,7 +199,7 @@ public static class RealtimeApp
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = ReadinessText.WriteAsync });
 
         // Checks on a hub connection before the upgrade: a draining node takes no new terminals
         // (they go to another node), the hub serves users (admin tokens are for REST), and the

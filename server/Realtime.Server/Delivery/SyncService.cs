@@ -12,8 +12,9 @@ namespace Realtime.Server.Delivery;
 /// <summary>
 /// Reads the log back for a terminal that missed pushes (SPEC §5.3). A user sees a group's
 /// events only inside their membership windows, so nothing after a removal leaks (§5.4).
+/// Runs on the read replica when it has everything committed before the call (ReadRouter).
 /// </summary>
-public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<RealtimeOptions> options)
+public sealed class SyncService(ReadRouter reads, RealtimeMetrics metrics, IOptions<RealtimeOptions> options)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -34,13 +35,15 @@ public sealed class SyncService(Db db, RealtimeMetrics metrics, IOptions<Realtim
         }
 
         metrics.SyncRequests.Add(1);
-        await using var c = await db.OpenAsync(ct);
-        // One snapshot, so the system stream and the group streams agree with each other.
-        await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var system = await SystemAsync(c, appId, userId, since, limit, ct);
-        var groups = await GroupsAsync(c, appId, userId, cursors, limit, options.Value.SyncMaxItems - system.Items.Count, ct);
-        await tx.CommitAsync(ct);
-        return new SyncResult(system, groups);
+        return await reads.ReadAsync(async (c, ct) =>
+        {
+            // One snapshot, so the system stream and the group streams agree with each other.
+            await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            var system = await SystemAsync(c, appId, userId, since, limit, ct);
+            var groups = await GroupsAsync(c, appId, userId, cursors, limit, options.Value.SyncMaxItems - system.Items.Count, ct);
+            await tx.CommitAsync(ct);
+            return new SyncResult(system, groups);
+        }, ct);
     }
 
     private static async Task<SystemSync> SystemAsync(NpgsqlConnection c, string appId, string userId, long since, int limit, CancellationToken ct)

@@ -8,7 +8,7 @@ using Realtime.Server.Membership;
 namespace Realtime.Server.Groups;
 
 /// <summary>The group lifecycle of SPEC §2–§5: create, read, search, edit, transfer, dissolve.</summary>
-public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps, BeforeCallbacks callbacks, MembershipChanges membership)
+public sealed class GroupCommands(CommandRunner runner, Db db, ReadRouter reads, AppRegistry apps, BeforeCallbacks callbacks, MembershipChanges membership)
 {
     public async Task<GroupInfo> CreateAsync(Actor actor, CreateGroupRequest r, string ownerId, CancellationToken ct = default)
     {
@@ -81,9 +81,13 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
         if (groupIds is null || groupIds.Count is < 1 or > 100) throw RealtimeException.Invalid("groupIds", "must list 1 to 100 groups");
         foreach (var id in groupIds) Validate.GroupId(id, "groupIds");
 
-        await using var c = await db.OpenAsync(ct);
-        var found = (await GroupRepository.FindManyAsync(c, actor.AppId, groupIds, ct)).ToDictionary(g => g.GroupId, StringComparer.Ordinal);
-        var mine = actor.IsAppAdmin ? [] : await MemberRepository.MembershipsAsync(c, found.Values.Select(g => g.Gid).ToList(), actor.RequireUser(), ct);
+        // A read of committed state, with no lock and nothing decided from it: the replica may serve it.
+        var (found, mine) = await reads.ReadAsync(async (c, ct) =>
+        {
+            var found = (await GroupRepository.FindManyAsync(c, actor.AppId, groupIds, ct)).ToDictionary(g => g.GroupId, StringComparer.Ordinal);
+            var mine = actor.IsAppAdmin ? [] : await MemberRepository.MembershipsAsync(c, found.Values.Select(g => g.Gid).ToList(), actor.RequireUser(), ct);
+            return (found, mine);
+        }, ct);
 
         var groups = new List<GroupInfo>();
         var failed = new List<FailedGroup>();
@@ -225,7 +229,6 @@ public sealed class GroupCommands(CommandRunner runner, Db db, AppRegistry apps,
     public async Task<JoinedGroupsResult> JoinedAsync(string appId, string userId, int? offset, int? limit, CancellationToken ct = default)
     {
         var (o, l) = Validate.Page(offset, limit, defaultLimit: 1000, maxLimit: 1000);
-        await using var c = await db.OpenAsync(ct);
-        return await MemberRepository.JoinedAsync(c, appId, userId, o, l, ct);
+        return await reads.ReadAsync((c, ct) => MemberRepository.JoinedAsync(c, appId, userId, o, l, ct), ct);
     }
 }

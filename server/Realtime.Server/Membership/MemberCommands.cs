@@ -10,7 +10,7 @@ namespace Realtime.Server.Membership;
 /// nameCard, custom and msgRecvOption. Hub and REST call these same methods; the app admin
 /// (Actor.AppAdmin) passes every role check but not a type's "not supported".
 /// </summary>
-public sealed class MemberCommands(CommandRunner runner, Db db, MembershipChanges membership, TimeProvider clock)
+public sealed class MemberCommands(CommandRunner runner, ReadRouter reads, MembershipChanges membership, TimeProvider clock)
 {
     public const int ReasonMax = Validate.PendingMessageMax;
     public const int MembersPageMax = 500;
@@ -57,10 +57,12 @@ public sealed class MemberCommands(CommandRunner runner, Db db, MembershipChange
     {
         var groupId = Validate.GroupId(r.GroupId);
         Validate.RequestId(r.RequestId);
-        await using var c = await db.OpenAsync(ct);
-        var (g, _) = await Access.ReadAsync(c, actor, groupId, ct);
         var (offset, limit) = Validate.Page(r.Offset, r.Limit, MembersPageDefault, maxLimit);
-        return await MemberRepository.PageAsync(c, g.Gid, r.Role, offset, limit, actor.UserId, actor.IsAppAdmin, clock.GetUtcNow().UtcDateTime, ct);
+        return await reads.ReadAsync(async (c, ct) =>
+        {
+            var (g, _) = await Access.ReadAsync(c, actor, groupId, ct);
+            return await MemberRepository.PageAsync(c, g.Gid, r.Role, offset, limit, actor.UserId, actor.IsAppAdmin, clock.GetUtcNow().UtcDateTime, ct);
+        }, ct);
     }
 
     /// <summary>
