@@ -335,6 +335,71 @@ _stop_all() {
   trap - EXIT INT TERM
   local pidfile
   for pidfile in "${NODE_PIDFILES[@]}"; do node_stop "$pidfile"; done
+  pg_standby_stop
   pg_stop
   redis_stop
+}
+
+# ---------------------------------------------------------------------------- streaming standby
+
+# pg_allow_replication DIR PORT
+# Lets 127.0.0.1 stream WAL from the cluster pg_start runs on DIR (127.0.0.1:PORT): a replication
+# line in pg_hba.conf, WAL kept for a standby that stops for a while, and (its durability being
+# off in test mode) asynchronous commits written out every 10 ms rather than 200, so a standby
+# is not needlessly behind. wal_level and max_wal_senders keep PostgreSQL 15's defaults (replica, 10).
+pg_allow_replication() {
+  local dir="$1" port="$2"
+  if ! grep -q '^host replication all 127.0.0.1/32 trust' "$dir/pg_hba.conf"; then
+    echo 'host replication all 127.0.0.1/32 trust' >>"$dir/pg_hba.conf"
+  fi
+  [[ "$(pg_psql "$port" -tAc 'SHOW wal_level')" != minimal ]] || die "wal_level is minimal on 127.0.0.1:$port: a standby needs replica"
+  pg_psql "$port" -c "ALTER SYSTEM SET wal_keep_size = '512MB'" -c "ALTER SYSTEM SET wal_writer_delay = '10ms'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+}
+
+# pg_standby_start PRIMARY_PORT DIR PORT
+# A hot standby of the primary on 127.0.0.1:PRIMARY_PORT, streaming on 127.0.0.1:PORT, made
+# fresh each time (pg_basebackup -R into DIR); a standby left running on DIR is stopped first.
+# Sets STANDBY_DIR (the real data dir) and STANDBY_PORT; pg_standby_stop (and _stop_all) stop it.
+pg_standby_start() {
+  local primary_port="$1" want="$2" port="$3" dir
+  dir="$(pg_resolve_dir "$want")"
+  pg_stop_dir "$dir"
+  pg_ready "$port" && die "something else already answers as PostgreSQL on 127.0.0.1:$port"
+  find "$dir" -mindepth 1 -delete
+  log "pg_basebackup of 127.0.0.1:$primary_port into $dir"
+  as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" -R -X stream -c fast \
+    >"$dir.basebackup.log" 2>&1 || { cat "$dir.basebackup.log" >&2; die "pg_basebackup failed"; }
+  # The copy holds the primary's realtime.conf (its port); this one is the standby's.
+  {
+    echo '# managed by scripts/lib.sh (pg_standby_start)'
+    echo "port = $port"
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = ''"
+    echo "max_connections = 200"
+    echo "hot_standby = on"
+    echo "hot_standby_feedback = on"
+    echo "fsync = off"
+  } >"$dir/realtime.conf"
+  ((EUID == 0)) && chown postgres:postgres "$dir/realtime.conf"
+  # shellcheck disable=SC2034  # STANDBY_PORT is for callers
+  STANDBY_DIR="$dir" STANDBY_PORT="$port"
+  log "starting the standby on 127.0.0.1:$port ($dir)"
+  as_pg "$PG_BIN/pg_ctl" start -D "$dir" -l "$dir/postgres.log" -w -t 60 >/dev/null \
+    || { tail -n 30 "$dir/postgres.log" >&2 || true; die "the standby did not start"; }
+  local i
+  for ((i = 0; i < 60; i++)); do
+    if pg_ready "$port" && [[ "$(pg_psql "$port" -tAc "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" == streaming ]]; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  tail -n 30 "$dir/postgres.log" >&2 || true
+  die "the standby on 127.0.0.1:$port is not streaming within 30 s"
+}
+
+pg_standby_stop() {
+  [[ -n "${STANDBY_DIR:-}" ]] || return 0
+  log "stopping the standby ($STANDBY_DIR)"
+  pg_stop_dir "$STANDBY_DIR"
 }

@@ -101,6 +101,17 @@ done
 pg_start "$DATA/test-pg" "$PG_TEST_PORT" test
 redis_start "$DATA/test-redis" "$REDIS_TEST_PORT" test
 
+# ------------------------------------------------------------------ read replica
+# A streaming hot standby of the test PostgreSQL (.data/test-pg-standby on 127.0.0.1:25434,
+# PG_REPLICA_TEST_PORT moves it): every test node reads through it (ConnectionStrings__PostgresRead),
+# and the replica tests pause its replay and stop and start it (REALTIME_TEST_PG_READ_DIR, _BIN).
+PG_REPLICA_TEST_PORT="${PG_REPLICA_TEST_PORT:-25434}"
+pg_allow_replication "$PG_DIR" "$PG_TEST_PORT"
+pg_standby_start "$PG_TEST_PORT" "$DATA/test-pg-standby" "$PG_REPLICA_TEST_PORT"
+export REALTIME_TEST_PG_READ="Host=127.0.0.1;Port=$PG_REPLICA_TEST_PORT;Username=postgres;Database=postgres"
+export REALTIME_TEST_PG_READ_DIR="$STANDBY_DIR" REALTIME_TEST_PG_BIN="$PG_BIN"
+log "REALTIME_TEST_PG_READ=$REALTIME_TEST_PG_READ"
+
 # For the .NET tests: an admin connection (tests create their own databases), the test Redis,
 # and the redis-server binary for tests that run their own.
 export REALTIME_TEST_PG="Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=postgres"
