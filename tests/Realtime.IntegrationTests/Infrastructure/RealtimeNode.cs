@@ -37,6 +37,9 @@ public sealed class RealtimeNode : IAsyncDisposable
             {
                 ["ConnectionStrings:Postgres"] = connectionString,
                 ["ConnectionStrings:Redis"] = redis,
+                // Reads (Sync, listings) go through the test standby whenever the test command started one.
+                ["ConnectionStrings:PostgresRead"] = TestEnvironment.PostgresRead is null ? null
+                    : TestEnvironment.ReadConnectionFor(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!),
                 ["Realtime:NodeId"] = nodeId,
                 [$"Realtime:Apps:{App}:Secret"] = AppSecret,
                 [$"Realtime:Apps:{OtherApp}:Secret"] = OtherAppSecret,

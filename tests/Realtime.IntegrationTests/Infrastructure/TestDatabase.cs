@@ -25,7 +25,27 @@ public sealed class TestDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
         }
         var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = name, MaxPoolSize = 50 };
+        if (TestEnvironment.PostgresRead is not null) await WaitForReplicaAsync(name);
         return new TestDatabase(name, builder.ConnectionString);
+    }
+
+    /// <summary>Until the standby has replayed the CREATE DATABASE (bounded), so nodes read there from the start.</summary>
+    private static async Task WaitForReplicaAsync(string name)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await using var c = new NpgsqlConnection(TestEnvironment.ReadConnectionFor(name) + ";Pooling=false");
+                await c.OpenAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+        }
     }
 
     public async Task<NpgsqlConnection> OpenAsync()
