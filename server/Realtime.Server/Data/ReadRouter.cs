@@ -42,6 +42,7 @@ public sealed partial class ReadRouter
     private DateTimeOffset _downUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _laggingUntil = DateTimeOffset.MinValue;
     private string _downBecause = "";
+    private long _replayed; // the highest replay position seen on the replica (it only moves forward)
 
     public ReadRouter(Db primary, IOptions<ReadReplicaOptions> options, TimeProvider clock, IMeterFactory meters,
         ILogger<ReadRouter> logger, ReplicaDataSource? replica = null)
@@ -88,16 +89,16 @@ public sealed partial class ReadRouter
         }
         if (down) return await OnPrimaryAsync(read, "down", ct);
 
-        string fence;
+        long fence;
         await using (var p = await _primary.OpenAsync(ct))
-            fence = await p.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_current_wal_insert_lsn()::text", cancellationToken: ct)) ?? "0/0";
+            fence = Lsn(await p.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_current_wal_insert_lsn()::text", cancellationToken: ct)));
 
         NpgsqlConnection? replica = null;
         try
         {
             replica = await _replica.OpenConnectionAsync(ct);
             // Lately behind: one look, no wait, so a lagging replica does not slow every read by MaxWait.
-            if (!await CaughtUpAsync(replica, fence, lagging ? TimeSpan.Zero : _options.MaxWait, ct))
+            if (Interlocked.Read(ref _replayed) < fence && !await CaughtUpAsync(replica, fence, lagging ? TimeSpan.Zero : _options.MaxWait, ct))
             {
                 if (!lagging) LogLagging(_options.MaxWait);
                 lock (_gate) _laggingUntil = _clock.GetUtcNow() + _options.RetryAfter;
@@ -110,11 +111,14 @@ public sealed partial class ReadRouter
         }
         catch (NpgsqlException e) when (!ct.IsCancellationRequested)
         {
-            // The server answered (a conflict with recovery, a database not replayed yet): this read
-            // goes to the primary. It did not answer: the replica is skipped for RetryAfter.
-            if (e is PostgresException) LogReplicaFailed(e.Message);
-            else Down($"replica unreachable: {e.Message}");
-            return await OnPrimaryAsync(read, e is PostgresException ? "error" : "down", ct);
+            // The server could not serve this read (a conflict with recovery, a database not replayed
+            // yet): it goes to the primary. The server is gone or going (no answer, connection
+            // errors, class 57P: shutting down, starting up): the replica is skipped for RetryAfter.
+            var unreachable = e is not PostgresException pe || pe.SqlState.StartsWith("08", StringComparison.Ordinal)
+                || pe.SqlState.StartsWith("57P", StringComparison.Ordinal);
+            if (unreachable) Down($"replica unreachable: {e.Message}");
+            else LogReplicaFailed(e.Message);
+            return await OnPrimaryAsync(read, unreachable ? "down" : "error", ct);
         }
         finally
         {
@@ -144,19 +148,33 @@ public sealed partial class ReadRouter
     /// replay position passes the fence. A target that is not in recovery (PostgresRead naming a
     /// primary) has no replay position and counts as caught up.
     /// </summary>
-    private async Task<bool> CaughtUpAsync(NpgsqlConnection replica, string fence, TimeSpan maxWait, CancellationToken ct)
+    private async Task<bool> CaughtUpAsync(NpgsqlConnection replica, long fence, TimeSpan maxWait, CancellationToken ct)
     {
         var deadline = _clock.GetUtcNow() + maxWait;
         var pause = 1;
         while (true)
         {
-            var caughtUp = await replica.ExecuteScalarAsync<bool?>(new CommandDefinition(
-                "SELECT pg_last_wal_replay_lsn() >= @fence::pg_lsn", new { fence }, cancellationToken: ct));
-            if (caughtUp is not false) return true;
+            var replayed = await replica.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT pg_last_wal_replay_lsn()::text", cancellationToken: ct));
+            if (replayed is null) return true;
+            var position = Lsn(replayed);
+            // Remembered, so a read whose fence it already passed (no writes since) asks nothing.
+            for (var seen = Interlocked.Read(ref _replayed); position > seen; seen = Interlocked.Read(ref _replayed))
+                if (Interlocked.CompareExchange(ref _replayed, position, seen) == seen) break;
+            if (position >= fence) return true;
             if (_clock.GetUtcNow() >= deadline) return false;
             await Task.Delay(pause, ct);
             pause = Math.Min(pause * 2, 20);
         }
+    }
+
+    /// <summary>A pg_lsn's text ("16/B374D848") as a number that orders like it.</summary>
+    private static long Lsn(string? text)
+    {
+        if (text is null) return 0;
+        var slash = text.IndexOf('/');
+        return (long)((ulong.Parse(text.AsSpan(0, slash), System.Globalization.NumberStyles.HexNumber) << 32)
+            | ulong.Parse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.HexNumber));
     }
 
     private async Task<T> OnPrimaryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, string reason, CancellationToken ct)
@@ -176,6 +194,8 @@ public sealed partial class ReadRouter
             _downBecause = because;
             _downUntil = _clock.GetUtcNow() + _options.RetryAfter;
         }
+        // A standby that restarts after a crash may come back behind what it had replayed before.
+        Interlocked.Exchange(ref _replayed, 0);
         if (wasUp) LogDown(because, _options.RetryAfter);
     }
 
