@@ -7,7 +7,7 @@ public sealed record Options(
     string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret)
 {
     public const string Usage =
-        "usage: Realtime.Bench <commands|fanout|sync|manygroups> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
+        "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
         "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S]";
 
     // The secret of the Development-only `demo` app (README); useless against a production node.

@@ -15,6 +15,7 @@ return await CommandLine.RunAsync(async () =>
         "fanout" => await FanoutScenario.RunAsync(bench),
         "sync" => await SyncScenario.RunAsync(bench),
         "manygroups" => await ManyGroupsScenario.RunAsync(bench),
+        "syncload" => await SyncLoadScenario.RunAsync(bench),
         _ => throw new ArgumentException($"unknown scenario '{options.Scenario}'"),
     };
 }, Options.Usage, "scenario");
