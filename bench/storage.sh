@@ -126,7 +126,11 @@ drop_partitions() {
     q "$db" -c "DROP TABLE $p" >/dev/null
   done
 }
-log_size() { q "$1" -c "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('group_events')"; }
+log_size() {
+  q "$1" -c "SELECT CASE WHEN relkind = 'p' THEN (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('group_events'))
+                         ELSE pg_total_relation_size('group_events') END FROM pg_class WHERE oid = 'group_events'::regclass"
+}
+
 
 {
   echo "# Storage bench, $STAMP UTC"
@@ -150,11 +154,15 @@ run_sync() {
     echo "One node; $SYNC_READERS readers in $SYNC_GROUPS groups of $SYNC_EVENTS messages call Sync in a closed loop for $SYNC_DURATION s,"
     echo "each group's cursor 10 events behind (10 events per group per answer). Each run on a fresh database."
     echo
-    echo "| reads from | readers × groups | calls | calls/s | p50 ms | p99 ms | wrong answers |"
-    echo "|---|---|---:|---:|---:|---:|---:|"
+    echo "The last two columns: CPU time the primary and the standby PostgreSQL spent per Sync call (all their processes)."
+    echo "With \\`STORAGE_BASELINE_DIR\\` (a Release build of an earlier server), the first row is that server, on the primary."
+    echo
+    echo "| reads from | readers × groups | calls | calls/s | p50 ms | p99 ms | wrong answers | primary CPU µs/call | standby CPU µs/call |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   } >>"$OUT"
-  local mode read env
-  for mode in primary replica; do
+  local mode read env modes=(primary replica)
+  [[ -n "${STORAGE_BASELINE_DIR:-}" ]] && modes=(baseline "${modes[@]}")
+  for mode in "${modes[@]}"; do
     pg_recreate_db "$PG_PORT_S" storage_sync
     env=(ASPNETCORE_ENVIRONMENT=Development "${DEMO_APP_UNLIMITED[@]}"
       "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT_S;Username=postgres;Database=storage_sync;Maximum Pool Size=50")
@@ -164,12 +172,17 @@ run_sync() {
       env+=("ConnectionStrings__PostgresRead=$read")
     fi
     NODE_PIDFILES=("$RUN/node.pid")
+    local dll_dir="$SERVER_DLL_DIR"
+    if [[ "$mode" == baseline ]]; then
+      SERVER_DLL_DIR="$STORAGE_BASELINE_DIR" SERVER_DLL="$STORAGE_BASELINE_DIR/Realtime.Server.dll"
+    fi
     node_start "$RUN/node.pid" "$RUN/node-$mode.log" "$NODE_PORT_S" storage-node "${env[@]}"
+    SERVER_DLL_DIR="$dll_dir" SERVER_DLL="$dll_dir/Realtime.Server.dll"
     wait_ready "http://127.0.0.1:$NODE_PORT_S" 90 "$(cat "$RUN/node.pid")" || die "node not ready; see $RUN/node-$mode.log"
     log "sync: reads from the $mode"
     printf '| %s ' "$mode" >>"$OUT"
-    dotnet "$BENCH_DLL" syncload --urls "http://127.0.0.1:$NODE_PORT_S" --users "$SYNC_READERS" --groups "$SYNC_GROUPS" \
-      --events "$SYNC_EVENTS" --duration "$SYNC_DURATION" >>"$OUT" || die "syncload failed ($mode)"
+    SYNCLOAD_PG_DIRS="$PG_DIR,$STANDBY_DIR" dotnet "$BENCH_DLL" syncload --urls "http://127.0.0.1:$NODE_PORT_S" --users "$SYNC_READERS" \
+      --groups "$SYNC_GROUPS" --events "$SYNC_EVENTS" --duration "$SYNC_DURATION" >>"$OUT" || die "syncload failed ($mode)"
     curl -fsS "http://127.0.0.1:$NODE_PORT_S/metrics" | grep '^realtime_reads_total' >"$RUN/reads-$mode.txt" || true
     node_stop "$RUN/node.pid"
   done

@@ -31,6 +31,9 @@ public static class SyncLoadScenario
 
         var clients = await bench.ConnectAllAsync(readers);
         foreach (var c in clients) await c.InvokeAsync("Sync", new { systemSince = 0, groups = cursors, limit = 100 }); // warm-up, untimed
+        // CPU of the PostgreSQL clusters named by SYNCLOAD_PG_DIRS (data dirs, comma-separated), over the timed loop only.
+        var pgDirs = (Environment.GetEnvironmentVariable("SYNCLOAD_PG_DIRS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var cpuBefore = pgDirs.Select(ClusterCpuTicks).ToArray();
         var latencies = new Latencies();
         var calls = 0L;
         var wrong = 0L;
@@ -51,9 +54,29 @@ public static class SyncLoadScenario
             }
         })));
         var seconds = Bench.Ms(start, Stopwatch.GetTimestamp()) / 1000;
+        var cpu = pgDirs.Select((d, i) => $" {(ClusterCpuTicks(d) - cpuBefore[i]) * (1_000_000.0 / TicksPerSecond) / calls:0} |");
         await Bench.CloseAllAsync(clients);
 
-        Console.WriteLine($"| {o.Users} readers × {o.Groups} groups | {calls} | {calls / seconds:0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(99):0.0} | {wrong} |");
+        Console.WriteLine($"| {o.Users} readers × {o.Groups} groups | {calls} | {calls / seconds:0} | {latencies.Percentile(50):0.0} | {latencies.Percentile(99):0.0} | {wrong} |{string.Concat(cpu)}");
         return wrong == 0;
+    }
+
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    /// <summary>CPU ticks of a cluster so far: its postmaster (with the children it reaped) and its live children.</summary>
+    private static long ClusterCpuTicks(string dataDir)
+    {
+        var postmaster = File.ReadLines(Path.Combine(dataDir, "postmaster.pid")).First().Trim();
+        long total = 0;
+        foreach (var stat in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])).Select(d => Path.Combine(d, "stat")))
+        {
+            string text;
+            try { text = File.ReadAllText(stat); } catch (IOException) { continue; } catch (UnauthorizedAccessException) { continue; }
+            var f = text[(text.LastIndexOf(')') + 2)..].Split(' '); // fields from 3 (state) on
+            var (pid, ppid) = (Path.GetFileName(Path.GetDirectoryName(stat))!, f[1]);
+            if (pid == postmaster) total += long.Parse(f[11]) + long.Parse(f[12]) + long.Parse(f[13]) + long.Parse(f[14]);
+            else if (ppid == postmaster) total += long.Parse(f[11]) + long.Parse(f[12]);
+        }
+        return total;
     }
 }
