@@ -24,8 +24,11 @@ public sealed class RealtimeOptions
     public TimeSpan RetentionAge { get; set; } = TimeSpan.FromDays(7);
     public int RetentionEventsPerGroup { get; set; } = 10_000;
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
-    /// <summary>Daily log partitions kept created ahead of today (at start-up and by every retention round).</summary>
-    public int LogPartitionsAhead { get; set; } = 7;
+    /// <summary>
+    /// Daily log partitions kept created ahead of today (at start-up and by every retention round,
+    /// every RetentionInterval). Few: a read by (group, seq) looks into every partition, empty or not.
+    /// </summary>
+    public int LogPartitionsAhead { get; set; } = 2;
     public int JoinedGroupLimit { get; set; } = 1000;
     /// <summary>At most this many items in one Sync answer, across all its streams.</summary>
     public int SyncMaxItems { get; set; } = 5000;

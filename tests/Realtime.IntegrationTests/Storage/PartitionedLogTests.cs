@@ -105,8 +105,9 @@ public sealed class PartitionedLogTests
         var groupId = (await o.InvokeAsync("CreateGroup", new { type = "Public", name = "r", members = new[] { "bob" } })).Str("groupId");
         for (var i = 2; i <= 6; i++) await o.InvokeAsync("SendMessage", new { groupId, text = $"m{i}" });
         // Seqs 1-3 as written on the last minutes of one day, 4-6 on the first of the next: two
-        // daily partitions ahead (created at start-up), one boundary between seq 3 and seq 4.
+        // daily partitions ahead, one boundary between seq 3 and seq 4.
         var day = DateTime.UtcNow.Date.AddDays(3);
+        Assert.Equal(4, await node.Services.GetRequiredService<LogPartitions>().EnsureAsync(day, day.AddDays(1)));
         await using (var c = await database.OpenAsync())
         {
             await c.ExecuteAsync("""
