@@ -155,7 +155,7 @@ run_sync() {
     echo "each group's cursor 10 events behind (10 events per group per answer). Each run on a fresh database."
     echo
     echo "The last two columns: CPU time the primary and the standby PostgreSQL spent per Sync call (all their processes)."
-    echo "With \\`STORAGE_BASELINE_DIR\\` (a Release build of an earlier server), the first row is that server, on the primary."
+    echo 'With `STORAGE_BASELINE_DIR` (a Release build of an earlier server), the first row is that server, on the primary.'
     echo
     echo "| reads from | readers × groups | calls | calls/s | p50 ms | p99 ms | wrong answers | primary CPU µs/call | standby CPU µs/call |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
