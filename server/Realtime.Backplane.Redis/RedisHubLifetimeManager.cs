@@ -331,11 +331,17 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
     // A queue, not a handler: handlers run concurrently and in no order (see the remarks above). The
     // queue is filled by the socket reader in arrival order; its one reader only appends to the inbox.
-    // Messages that arrive before OnMessage is attached wait in the queue. UNSUBSCRIBE completes it.
+    // The SUBSCRIBE is sent fire-and-forget so that the queue is ours even when Redis is down: an
+    // awaited SubscribeAsync that fails (measured: after AsyncTimeout in the backlog) still leaves its
+    // queue registered, and restored on reconnect, but never hands it out, so nobody would read it.
+    // A PING on the subscription connection, answered after the SUBSCRIBE before it, then tells when
+    // Redis confirmed it (what the attach's ack vouches for); if it fails, the multiplexer still
+    // subscribes the queue once it reconnects, as 1.2.6 did with a handler.
     private async Task SubscribeQueueAsync(ISubscriber subscriber, RedisChannel channel, InboundTarget target, string key)
     {
-        var queue = await subscriber.SubscribeAsync(channel).ConfigureAwait(false);
+        var queue = await subscriber.SubscribeAsync(channel, CommandFlags.FireAndForget).ConfigureAwait(false);
         queue.OnMessage(message => OnMessage(target, key, channel, message.Message));
+        await subscriber.PingAsync().ConfigureAwait(false);
     }
 
     private Task UnsubscribeAsync(RedisChannel channel) =>

@@ -63,4 +63,26 @@ public sealed class RedisBackplaneTests : HubLifetimeManagerSpecification
         Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.User(user)).Within());
         Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.Connection(second.ConnectionId)).Within());
     }
+
+    [Fact]
+    public async Task RemoveUserFromGroupAsync_ANodeGotItAndNeverAcknowledged_ThrowsWhileAnAttachOnlyWaits()
+    {
+        var (user, group) = (NewId("u"), NewId("g"));
+        await using var caller = TestNode.WithRedis(TestRedis.Configuration, _prefix, ackTimeout: TimeSpan.FromMilliseconds(300));
+        var client = await A.ConnectAsync(user);
+        // Stands for a node that receives on the user's channel but never acknowledges (stuck, or dying).
+        var channels = new RedisChannels(_prefix, typeof(TestHub).FullName!);
+        using var silent = await ConnectionMultiplexer.ConnectAsync(TestRedis.Configuration).Within();
+        await silent.GetSubscriber().SubscribeAsync(channels.User(user)).Within();
+
+        // A missed attach costs a member live pushes only (Sync recovers them): it completes.
+        await caller.UserGroups.AddUserToGroupAsync(user, group).Within();
+        // A missed detach could let a removed member hear the group: the caller must not go on.
+        var refused = await Assert.ThrowsAsync<TimeoutException>(() => caller.UserGroups.RemoveUserFromGroupAsync(user, group).Within());
+        Assert.Contains("not every node", refused.Message, StringComparison.Ordinal); // ours, not Within's
+
+        // Node A, which did acknowledge, applied both.
+        Assert.Empty(A.UserGroups.LocalGroupsOf(client.ConnectionId));
+    }
 }
+
