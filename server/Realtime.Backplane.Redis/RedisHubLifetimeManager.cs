@@ -23,7 +23,9 @@ namespace Realtime.Backplane.Redis;
 /// socket reader itself, in arrival order, so it keeps the order of its own channel; but each
 /// channel has its own queue, and two queues are read independently: the order ACROSS channels is
 /// lost (same measurement: 0 inversions within a channel, dozens across the two), and no message
-/// says when it arrived relative to another channel's.
+/// says when it arrived relative to another channel's. The client's source says why: on a message
+/// it writes every queue of the channel inline and hands the handlers to a worker
+/// (ConnectionMultiplexer.OnMessage: ChannelMessageQueue.WriteAll, then CompleteAsWorker).
 /// Hence the two guarantees the backplane gives, and how each is kept now:
 /// 1. Per-channel order. Every channel of ours is a ChannelMessageQueue; its one reader only
 ///    appends to the node's single inbox, and one loop handles the inbox in order, each message
