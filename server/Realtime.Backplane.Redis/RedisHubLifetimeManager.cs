@@ -53,7 +53,9 @@ namespace Realtime.Backplane.Redis;
 /// An attach needs the ack for one more reason: the node holding the user may not be subscribed to
 /// the group channel yet, and Redis drops publishes to channels nobody listens to.
 /// Pushes are best effort (the database is the truth): Redis failures are logged, never thrown;
-/// only a detach that reached nodes which did not confirm it throws.
+/// only a detach throws: when nodes got it and did not all confirm it, or when Redis did not answer
+/// its PUBLISH in time although the multiplexer is connected (with Redis plainly down it returns,
+/// and the Resynchronize after the reconnect reconciles).
 /// </remarks>
 public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable where THub : Hub
 {
@@ -500,6 +502,15 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         {
             var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName));
             var receivers = await PublishAsync(channel, payload, cancellationToken).ConfigureAwait(false);
+            if (receivers is null && action == GroupAction.Remove && IsConnected)
+            {
+                // Connected, yet the PUBLISH was not answered in time (a stalled network): it may never
+                // arrive, and no Resynchronize will follow as after a reconnect. Fail, as for a missing ack.
+                // (Not connected at all: the documented gap, closed by Resynchronize once Redis is back.)
+                throw new TimeoutException(
+                    $"Detach from group '{groupName}' on {channel}: Redis did not answer the publish within {_options.OperationTimeout} although connected.");
+            }
+
             if (receivers is not > 0)
             {
                 return;

@@ -1,4 +1,5 @@
 using Realtime.Backplane.Redis.Internal;
+using Realtime.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Realtime.IntegrationTests.Backplane;
@@ -84,5 +85,24 @@ public sealed class RedisBackplaneTests : HubLifetimeManagerSpecification
         // Node A, which did acknowledge, applied both.
         Assert.Empty(A.UserGroups.LocalGroupsOf(client.ConnectionId));
     }
+
+    [Fact]
+    public async Task RemoveUserFromGroupAsync_PublishUnansweredWhileConnected_Throws()
+    {
+        var (user, group) = (NewId("u"), NewId("g"));
+        var redis = TestRedis.Configuration.Split(':');
+        await using var proxy = new TcpProxy(redis[0], int.Parse(redis[1], System.Globalization.CultureInfo.InvariantCulture));
+        await using var caller = TestNode.WithRedis($"127.0.0.1:{proxy.Port}", _prefix, operationTimeout: TimeSpan.FromMilliseconds(500));
+        var client = await A.ConnectAsync(user);
+        await caller.UserGroups.AddUserToGroupAsync(user, group).Within();
+        Assert.Contains(group, A.UserGroups.LocalGroupsOf(client.ConnectionId));
+
+        // A half-dead network: the connection stays up, nothing gets through.
+        proxy.Stall();
+        var refused = await Assert.ThrowsAsync<TimeoutException>(() => caller.UserGroups.RemoveUserFromGroupAsync(user, group).Within());
+        Assert.Contains("although connected", refused.Message, StringComparison.Ordinal);
+        proxy.Resume();
+    }
 }
+
 
