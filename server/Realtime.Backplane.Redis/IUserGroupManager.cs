@@ -30,8 +30,9 @@ public interface IUserGroupManager<THub> where THub : Hub
     IReadOnlyCollection<string> LocalGroupsOf(string connectionId);
 
     /// <summary>
-    /// Raised when attach/detach commands may have been lost (the backplane reconnected to Redis):
-    /// the application should reconcile its local connections' groups.
+    /// Raised when attach/detach commands may have been lost (a subscription connection to Redis was
+    /// lost and is back): the application reconciles its local connections' groups with the truth.
+    /// The node delivers no group message from the loss until every handler's task has completed.
     /// </summary>
-    event Action? Resynchronize;
+    event Func<Task>? Resynchronize;
 }

@@ -73,6 +73,11 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     private readonly Task<ConnectionMultiplexer?> _connect;
     private readonly Task _inboxLoop;
     private ISubscriber? _subscriber;
+    private ConnectionMultiplexer? _multiplexer;
+    private int _muted;
+    private long _lossGeneration;
+    private long _mutedDrops;
+    private readonly SemaphoreSlim _topologyChanged = new(0, 1);
     private long _publishCount;
     private long _receiveCount;
 
@@ -230,13 +235,13 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
         _connections.TryGetValue(connectionId, out var local)
             ? ApplyLocallyAsync(GroupAction.Remove, local, groupName)
-            : SendGroupCommandAsync(_channels.Connection(connectionId), GroupAction.Remove, groupName, cancellationToken);
+            : DetachAsync(new MemberFilter(ByUser: false, connectionId), groupName, cancellationToken);
 
     internal Task AddUserToGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
         SendGroupCommandAsync(_channels.User(userId), GroupAction.Add, groupName, cancellationToken);
 
     internal Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
-        SendGroupCommandAsync(_channels.User(userId), GroupAction.Remove, groupName, cancellationToken);
+        DetachAsync(new MemberFilter(ByUser: true, userId), groupName, cancellationToken);
 
     internal Task CloseUserConnectionsAsync(string userId, CancellationToken cancellationToken) =>
         SendGroupCommandAsync(_channels.User(userId), GroupAction.Close, "", cancellationToken);
@@ -248,8 +253,19 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
     internal IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _groups.KeysOf(connectionId);
 
-    /// <summary>Raised after the subscription connection to Redis came back: group commands sent meanwhile are lost.</summary>
-    internal event Action? Resynchronize;
+    /// <summary>
+    /// Raised once a lost subscription connection is back: group commands sent meanwhile are lost.
+    /// Group messages stay held back until every handler's task completed (see <see cref="Muted"/>).
+    /// </summary>
+    internal event Func<Task>? Resynchronize;
+
+    /// <summary>
+    /// True from the moment a subscription connection was lost until it is back and the application
+    /// reconciled this node's groups: meanwhile this node may have missed a detach, so it delivers no
+    /// group message (dropped and counted; clients catch up with Sync) rather than risk one reaching
+    /// a member who was removed.
+    /// </summary>
+    internal bool Muted => Volatile.Read(ref _muted) == 1;
 
     /// <summary>Stops handling messages and closes the Redis connection.</summary>
     public void Dispose()
@@ -283,19 +299,31 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
             var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
             multiplexer.ConnectionFailed += (_, e) =>
+            {
                 Log.ConnectionFailed(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString(), e.FailureType.ToString(), e.Exception);
+                if (e.ConnectionType == ConnectionType.Subscription) OnSubscriptionLost(e.EndPoint?.ToString());
+            };
             multiplexer.ConnectionRestored += (_, e) =>
             {
                 Log.ConnectionRestored(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString());
-                if (e.ConnectionType == ConnectionType.Subscription) Resynchronize?.Invoke();
+                OnTopologyChanged();
             };
+            // A cluster's failover moves slots without restoring the lost connection: the client
+            // reconfigures and subscribes again on the new owner.
+            multiplexer.ConfigurationChanged += (_, _) => OnTopologyChanged();
             var subscriber = multiplexer.GetSubscriber();
             await WaitUntilConnectedAsync(multiplexer, subscriber).ConfigureAwait(false);
             Log.Connected(_logger, multiplexer.IsConnected);
+            if (multiplexer.GetServers().Any(server => server.ServerType == ServerType.Cluster))
+            {
+                _channels.Sharded = true;
+                Log.ShardedChannels(_logger);
+            }
 
+            _multiplexer = multiplexer;
             _subscriber = subscriber;
             await GuardAsync(SubscribeAsync(_channels.All, InboundTarget.All, string.Empty), _channels.All, Log.SubscribeFailed).ConfigureAwait(false);
-            var ackChannel = _channels.Ack(_serverName);
+            var ackChannel = _channels.OnServer(_channels.Ack(_serverName));
             await GuardAsync(subscriber.SubscribeAsync(ackChannel, OnAck), ackChannel, Log.SubscribeFailed).ConfigureAwait(false);
             return multiplexer;
         }
@@ -341,25 +369,69 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     // A PING on the subscription connection, answered after the SUBSCRIBE before it, then tells when
     // Redis confirmed it (what the attach's ack vouches for); if it fails, the multiplexer still
     // subscribes the queue once it reconnects, as 1.2.6 did with a handler.
+    // On a cluster the PING does not vouch for an SSUBSCRIBE: it travels on some server's subscription
+    // connection, not necessarily the one of the channel's shard. There the node publishes a probe to
+    // the channel and waits to hear it: heard, the subscription is live where publishes go.
     private async Task SubscribeQueueAsync(ISubscriber subscriber, RedisChannel channel, InboundTarget target, string key)
     {
+        channel = _channels.OnServer(channel);
         var queue = await subscriber.SubscribeAsync(channel, CommandFlags.FireAndForget).ConfigureAwait(false);
         queue.OnMessage(message => OnMessage(target, key, channel, message.Message));
         await subscriber.PingAsync().ConfigureAwait(false);
+        if (channel.IsSharded)
+        {
+            await ProbeAsync(subscriber, channel).ConfigureAwait(false);
+        }
+    }
+
+    // Until heard or OperationTimeout (GuardAsync around the subscribe bounds and logs it). A probe that
+    // overtook the SSUBSCRIBE (publish and subscribe travel on different connections) is simply lost,
+    // so it is sent again, a little later each time.
+    private async Task ProbeAsync(ISubscriber subscriber, RedisChannel channel)
+    {
+        var id = _acks.Register();
+        try
+        {
+            var heard = _acks.WhenAcknowledged(id, 1);
+            var payload = BackplaneMessage.WriteProbe(id, _serverName);
+            for (var wait = 2; !heard.IsCompleted; wait = Math.Min(wait * 2, 200))
+            {
+                CountPublish();
+                await subscriber.PublishAsync(channel, payload).ConfigureAwait(false);
+                await Task.WhenAny(heard, Task.Delay(wait)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _acks.Forget(id);
+        }
     }
 
     private Task UnsubscribeAsync(RedisChannel channel) =>
-        _subscriber?.UnsubscribeAsync(channel) ?? Task.CompletedTask;
+        _subscriber?.UnsubscribeAsync(_channels.OnServer(channel)) ?? Task.CompletedTask;
 
     // Runs on the channel queue's reader, one message of the channel at a time: must not block, only enqueue.
     private void OnMessage(InboundTarget target, string key, RedisChannel channel, RedisValue value)
     {
         CountReceive();
         byte[]? payload = value;
-        if (payload is { Length: > 0 })
+        if (payload is not { Length: > 0 })
         {
-            _inbox.Writer.TryWrite(new Inbound(target, key, channel, payload));
+            return;
         }
+
+        if (BackplaneMessage.ReadKind(payload) == BackplaneMessageKind.Probe)
+        {
+            var (id, server) = BackplaneMessage.ReadProbe(payload);
+            if (server == _serverName)
+            {
+                _acks.OnAck(id);
+            }
+
+            return;
+        }
+
+        _inbox.Writer.TryWrite(new Inbound(target, key, channel, payload));
     }
 
     // Acks bypass the inbox: nothing in the inbox waits for them, and they must not queue behind
@@ -399,6 +471,10 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     {
         switch (BackplaneMessage.ReadKind(message.Payload))
         {
+            case BackplaneMessageKind.Invocation when message.Target == InboundTarget.Group && Muted:
+                Interlocked.Increment(ref _mutedDrops);
+                BackplaneMetrics.MutedGroupMessages.Add(1);
+                break;
             case BackplaneMessageKind.Invocation:
                 var invocation = BackplaneMessage.ReadInvocation(message.Payload);
                 Enqueue(LocalTargets(message), new SerializedHubMessage(invocation.Messages), invocation.ExcludedConnectionIds);
@@ -408,7 +484,9 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
                 // Membership changes here, in inbox order, before the next message is looked at. Only the
                 // ack waits for Redis (a first member's SUBSCRIBE): the inbox does not, so a batch of
                 // attaches to new groups costs the node one round trip, not one per attach.
-                var targets = LocalTargets(message);
+                var targets = command.Only is { } only
+                    ? LocalTargets(message).Where(c => only.ByUser ? c.Context.UserIdentifier == only.Key : c.ConnectionId == only.Key).ToArray()
+                    : LocalTargets(message);
                 Task? pending = null;
                 foreach (var connection in targets)
                 {
@@ -481,7 +559,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
 
     private void Acknowledge(GroupCommand command)
     {
-        var channel = _channels.Ack(command.AckServer);
+        var channel = _channels.OnServer(_channels.Ack(command.AckServer));
         try
         {
             // Fire-and-forget keeps the inbox loop from waiting on Redis; it still goes out on the
@@ -495,12 +573,115 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
     }
 
-    private async Task SendGroupCommandAsync(RedisChannel channel, GroupAction action, string groupName, CancellationToken cancellationToken)
+    // A detach goes on the group's own channel, not the target's: there it is ordered with the group's
+    // events, so every node that can deliver the group hears it before any event published after it,
+    // whatever the receiver counts say (on a cluster a count covers only the shard node that ran the
+    // publish, and after a failover a subscription may sit on another node of the shard). Every node
+    // subscribed to the group acks it, so it also completes only once the holders applied it, and a
+    // later attach on the user's channel cannot be overtaken by it.
+    private Task DetachAsync(MemberFilter members, string groupName, CancellationToken cancellationToken) =>
+        SendGroupCommandAsync(_channels.Group(groupName), GroupAction.Remove, groupName, cancellationToken, members);
+
+    private void OnSubscriptionLost(string? endPoint)
+    {
+        Interlocked.Increment(ref _lossGeneration);
+        if (Interlocked.Exchange(ref _muted, 1) == 0)
+        {
+            Log.Muted(_logger, endPoint);
+            _ = Task.Run(RecoverAsync);
+        }
+    }
+
+    private void OnTopologyChanged()
+    {
+        try
+        {
+            if (_topologyChanged.CurrentCount == 0) _topologyChanged.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
+        }
+    }
+
+    // Muted until every subscription of this node is on a connected server again and the application
+    // has reconciled the groups (it reads the truth after every membership change in flight committed);
+    // a loss during the reconciliation starts over.
+    private async Task RecoverAsync()
+    {
+        var dropsBefore = Interlocked.Read(ref _mutedDrops);
+        while (!_inbox.Reader.Completion.IsCompleted)
+        {
+            await _topologyChanged.WaitAsync(_options.ReconnectInterval).ConfigureAwait(false);
+            if (!SubscriptionsLive())
+            {
+                continue;
+            }
+
+            var generation = Interlocked.Read(ref _lossGeneration);
+            try
+            {
+                await RaiseResynchronizeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.ResynchronizeFailed(_logger, ex);
+                continue;
+            }
+
+            Volatile.Write(ref _muted, 0);
+            if (generation == Interlocked.Read(ref _lossGeneration))
+            {
+                Log.Unmuted(_logger, Interlocked.Read(ref _mutedDrops) - dropsBefore);
+                return;
+            }
+
+            Volatile.Write(ref _muted, 1);
+        }
+    }
+
+    private bool SubscriptionsLive()
+    {
+        var (multiplexer, subscriber) = (_multiplexer, _subscriber);
+        if (multiplexer is null || subscriber is null || !multiplexer.IsConnected)
+        {
+            return false;
+        }
+
+        IEnumerable<RedisChannel> channels =
+        [
+            _channels.All,
+            _channels.Ack(_serverName),
+            .. _groups.Keys().Select(_channels.Group),
+            .. _users.Keys().Select(_channels.User),
+            .. _connections.Keys.Select(_channels.Connection),
+        ];
+        foreach (var channel in channels)
+        {
+            if (subscriber.SubscribedEndpoint(_channels.OnServer(channel)) is not { } endpoint || !multiplexer.GetServer(endpoint).IsConnected)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task RaiseResynchronizeAsync()
+    {
+        if (Resynchronize is { } handlers)
+        {
+            await Task.WhenAll(handlers.GetInvocationList().Cast<Func<Task>>().Select(handler => handler())).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendGroupCommandAsync(
+        RedisChannel channel, GroupAction action, string groupName, CancellationToken cancellationToken, MemberFilter? only = null)
     {
         var id = _acks.Register();
         try
         {
-            var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName));
+            var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName, only));
             var receivers = await PublishAsync(channel, payload, cancellationToken).ConfigureAwait(false);
             if (receivers is null && action == GroupAction.Remove && IsConnected)
             {
@@ -545,6 +726,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         {
             await _connect.WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             var subscriber = _subscriber ?? throw new InvalidOperationException("The Redis connection could not be created.");
+            channel = _channels.OnServer(channel);
             CountPublish();
             // AsyncTimeout bounds it too; the wait here also covers a cancelled caller.
             return await subscriber.PublishAsync(channel, payload).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);

@@ -71,10 +71,12 @@ public sealed class RedisBackplaneTests : HubLifetimeManagerSpecification
         var (user, group) = (NewId("u"), NewId("g"));
         await using var caller = TestNode.WithRedis(TestRedis.Configuration, _prefix, ackTimeout: TimeSpan.FromMilliseconds(300));
         var client = await A.ConnectAsync(user);
-        // Stands for a node that receives on the user's channel but never acknowledges (stuck, or dying).
+        // Stands for a node that receives the user's and the group's channels (attaches go on the
+        // first, detaches on the second) but never acknowledges (stuck, or dying).
         var channels = new RedisChannels(_prefix, typeof(TestHub).FullName!);
         using var silent = await ConnectionMultiplexer.ConnectAsync(TestRedis.Configuration).Within();
         await silent.GetSubscriber().SubscribeAsync(channels.User(user)).Within();
+        await silent.GetSubscriber().SubscribeAsync(channels.Group(group)).Within();
 
         // A missed attach costs a member live pushes only (Sync recovers them): it completes.
         await caller.UserGroups.AddUserToGroupAsync(user, group).Within();

@@ -1,3 +1,4 @@
+using Dapper;
 using Realtime.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 
@@ -31,9 +32,14 @@ public sealed class UnconfirmedDetachTests : IAsyncLifetime
         await kickedOnA.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId);
 
         // Stands for a third node that holds a terminal of the kicked user and is stuck: it receives
-        // the user's channel (PUBLISH counts it) and never acknowledges.
+        // the group's channel, where detaches go (PUBLISH counts it), and never acknowledges.
+        long gid;
+        await using (var db = await _cluster.Database.OpenAsync())
+        {
+            gid = await db.ExecuteScalarAsync<long>("SELECT gid FROM groups WHERE group_id = @groupId", new { groupId });
+        }
         using var stuck = await ConnectionMultiplexer.ConnectAsync(_cluster.Redis);
-        var queue = await stuck.GetSubscriber().SubscribeAsync(RedisChannel.Pattern($"*:user:{RealtimeNode.App}/{kicked}"));
+        var queue = await stuck.GetSubscriber().SubscribeAsync(RedisChannel.Pattern($"{_cluster.ChannelPrefix}:*:group:{RealtimeNode.App}/g{gid}"));
 
         await Assert.ThrowsAsync<HubErrorException>(() => ownerOnB.InvokeAsync("RemoveMembers", new { groupId, userIds = new[] { kicked } }));
 

@@ -9,6 +9,9 @@ public static class TestEnvironment
     /// <summary>host:port of the shared Redis.</summary>
     public static string Redis => Require("REALTIME_TEST_REDIS");
 
+    /// <summary>The shared local Redis Cluster (three masters, three replicas): its masters' host:port, comma-joined.</summary>
+    public static string RedisCluster => Require("REALTIME_TEST_REDIS_CLUSTER");
+
     public static string RedisServerBin => Environment.GetEnvironmentVariable("REALTIME_REDIS_SERVER_BIN") is { Length: > 0 } bin ? bin : "redis-server";
 
     private static string Require(string name) =>
