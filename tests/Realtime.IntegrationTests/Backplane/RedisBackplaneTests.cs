@@ -60,9 +60,12 @@ public sealed class RedisBackplaneTests : HubLifetimeManagerSpecification
         Assert.Equal(1, await server.SubscriptionSubscriberCountAsync(channels.Group(group)).Within());
 
         await A.DisconnectAsync(second);
-        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.Group(group)).Within());
-        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.User(user)).Within());
-        Assert.Equal(0, await server.SubscriptionSubscriberCountAsync(channels.Connection(second.ConnectionId)).Within());
+        // StackExchange.Redis 2.x may complete an awaited UNSUBSCRIBE before a command on another
+        // connection sees it (measured on a loaded box: 1-6 in 500), so "eventually", not "at once".
+        foreach (var channel in new[] { channels.Group(group), channels.User(user), channels.Connection(second.ConnectionId) })
+        {
+            await Expect.EventuallyAsync(async () => await server.SubscriptionSubscriberCountAsync(channel) == 0, $"no subscriber left on {channel}");
+        }
     }
 
     [Fact]
