@@ -31,17 +31,27 @@ namespace Realtime.Backplane.Redis;
 ///    appends to the node's single inbox, and one loop handles the inbox in order, each message
 ///    to the end before the next (membership changes are applied synchronously; only their acks
 ///    wait for Redis). So two messages of one channel are handled in the order they were published.
-/// 2. A node applies a user's attach/detach (user or connection channel) before any later event of
-///    that group (group channel). Arrival order cannot give this any more, so it rests on the
-///    acknowledgement alone: a node acks a group command only after it applied it to its local
-///    connections (an attach: after Redis also confirmed its SUBSCRIBE to the group), and the
-///    caller waits for as many acks as PUBLISH reported receivers. Add/RemoveUserFromGroupAsync
-///    therefore complete only when every node holding the user applied the change, and a group
-///    event published after that is handled after it, whatever channel queue it comes through.
-///    A detach that is not acknowledged in time throws (<see cref="TimeoutException"/>) instead of
-///    returning, so the caller fails and rolls back its command rather than publish the group's
-///    next event to a member that may still be attached somewhere. An attach that is not
-///    acknowledged in time is only logged: a member who misses a live push recovers it with Sync.
+/// 2. A node applies a user's attach/detach before any later event of that group. A detach is
+///    published on the group's own channel (a <see cref="GroupCommand"/> naming the user's or the
+///    connection's members): it is in the same ordered stream as the group's events, so no node
+///    handles an event published after it before it, whatever any receiver count says. An attach
+///    goes on the user's (or connection's) channel, since a node holding the user may not be
+///    subscribed to the group yet; it rests on the acknowledgement: a node acks a group command
+///    only after it applied it (an attach: after the group's SUBSCRIBE was confirmed), and the
+///    caller waits for as many acks as PUBLISH reported receivers. Detaches are acked too, so a
+///    later attach on the user's channel cannot be overtaken by an earlier detach still queued on
+///    the group's. A detach that is not acknowledged in time, or whose PUBLISH Redis did not answer
+///    although connected, throws (<see cref="TimeoutException"/>), so the caller fails and rolls
+///    back its command. An attach that is not acknowledged in time is only logged: a member who
+///    misses a live push recovers it with Sync.
+/// 3. A node that lost a subscription connection may have missed detaches: it delivers no group
+///    message (<see cref="Muted"/>) until its subscriptions are on connected servers again and the
+///    application's <see cref="Resynchronize"/> handlers reconciled its groups.
+/// On a Redis Cluster every channel but All is sharded (<see cref="RedisChannels"/>): SPUBLISH goes
+/// to the slot's shard only. A receiver count covers only the shard node that ran the publish; the
+/// detach's safety does not depend on it (point 2). A PING does not vouch for an SSUBSCRIBE there
+/// (it may travel on another shard's connection), so a new subscription is confirmed by hearing a
+/// probe the node published to it.
 /// What is weaker than with 1.2.6: an event published BEFORE a membership change, but not yet
 /// handled by a node when the change is, may now be handled after it (different channel queues):
 /// a removed member may miss an event it was entitled to (it recovers with Sync), and a joiner may
