@@ -242,6 +242,65 @@ redis_stop() {
   redis_stop_pid "$pid"
 }
 
+# redis_cluster_start DIR BASEPORT
+# Starts a private Redis Cluster on 127.0.0.1: three masters on BASEPORT..BASEPORT+2 and one
+# replica each on BASEPORT+3..BASEPORT+5, no persistence, each node's files in DIR/PORT. Always
+# a fresh cluster (the test command's mode). Sets REDIS_CLUSTER_DIR and REDIS_CLUSTER_PORTS.
+redis_cluster_start() {
+  local dir="$1" base="$2" port i
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  REDIS_CLUSTER_DIR="$dir"
+  REDIS_CLUSTER_PORTS=()
+  redis_cluster_stop
+  for ((i = 0; i < 6; i++)); do
+    port=$((base + i))
+    REDIS_CLUSTER_PORTS+=("$port")
+    redis_ping "$port" && die "something else already answers as Redis on 127.0.0.1:$port"
+    rm -rf "${dir:?}/$port" && mkdir -p "$dir/$port"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+      --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 \
+      --daemonize yes --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" --dir "$dir/$port" \
+      || die "redis-server (cluster node $port) did not start"
+  done
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    for ((i = 0; i < 60; i++)); do
+      redis_ping "$port" && break
+      sleep 0.25
+    done
+    redis_ping "$port" || die "cluster node 127.0.0.1:$port did not answer PING within 15 s"
+  done
+  log "creating Redis Cluster on 127.0.0.1:${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[5]} (3 masters, 3 replicas)"
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${REDIS_CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes \
+    >"$dir/create.log" 2>&1 || { tail -n 20 "$dir/create.log" >&2; die "redis-cli --cluster create failed"; }
+  # Every node must agree that all slots are served and every replica is attached before tests start.
+  for ((i = 0; i < 120; i++)); do
+    if redis_cluster_settled; then return 0; fi
+    sleep 0.25
+  done
+  die "Redis Cluster did not settle within 30 s"
+}
+
+redis_cluster_settled() {
+  local port
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+  [[ "$(redis-cli -h 127.0.0.1 -p "${REDIS_CLUSTER_PORTS[0]}" cluster nodes 2>/dev/null | grep -c 'slave.*connected')" == 3 ]]
+}
+
+# Stops every cluster node started from REDIS_CLUSTER_DIR (also ones left by an earlier run).
+redis_cluster_stop() {
+  [[ -n "${REDIS_CLUSTER_DIR:-}" ]] || return 0
+  local pidfile pid
+  for pidfile in "$REDIS_CLUSTER_DIR"/*/redis.pid; do
+    [[ -f "$pidfile" ]] || continue
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    pid_matches "$pid" redis-server && redis_stop_pid "$pid"
+    rm -f "$pidfile"
+  done
+}
+
 # ---------------------------------------------------------------------------- server nodes
 
 build_release() {
@@ -338,6 +397,7 @@ _stop_all() {
   pg_standby_stop
   pg_stop
   redis_stop
+  redis_cluster_stop
 }
 
 # ---------------------------------------------------------------------------- streaming standby

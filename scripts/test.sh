@@ -6,7 +6,8 @@
 # ready, a runner that crashed, no tests at all), so the exit code is 0 exactly when M is 0.
 #
 # Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
-# Redis .data/test-redis on 127.0.0.1:26380, e2e nodes on 5091 and 5092, logs in
+# Redis .data/test-redis on 127.0.0.1:26380, a Redis Cluster (3 masters, 3 replicas)
+# .data/test-redis-cluster on 127.0.0.1:27000-27005, e2e nodes on 5091 and 5092, logs in
 # .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
 set -uo pipefail
 
@@ -18,6 +19,7 @@ source "$REPO_ROOT/scripts/lib.sh"
 # Each port may be moved with an environment variable of the same name (two runs side by side).
 PG_TEST_PORT="${PG_TEST_PORT:-25433}"
 REDIS_TEST_PORT="${REDIS_TEST_PORT:-26380}"
+REDIS_CLUSTER_TEST_PORT="${REDIS_CLUSTER_TEST_PORT:-27000}" # and the next five
 E2E_PORT1="${E2E_PORT1:-5091}"
 E2E_PORT2="${E2E_PORT2:-5092}"
 E2E_DB=realtime_e2e
@@ -100,12 +102,13 @@ for tool in dotnet node npm; do
 done
 pg_start "$DATA/test-pg" "$PG_TEST_PORT" test
 redis_start "$DATA/test-redis" "$REDIS_TEST_PORT" test
+redis_cluster_start "$DATA/test-redis-cluster" "$REDIS_CLUSTER_TEST_PORT"
 
 # ------------------------------------------------------------------ read replica
-# A streaming hot standby of the test PostgreSQL (.data/test-pg-standby on 127.0.0.1:25434,
+# A streaming hot standby of the test PostgreSQL (.data/test-pg-standby on 127.0.0.1:25439,
 # PG_REPLICA_TEST_PORT moves it): every test node reads through it (ConnectionStrings__PostgresRead),
 # and the replica tests pause its replay and stop and start it (REALTIME_TEST_PG_READ_DIR, _BIN).
-PG_REPLICA_TEST_PORT="${PG_REPLICA_TEST_PORT:-25434}"
+PG_REPLICA_TEST_PORT="${PG_REPLICA_TEST_PORT:-25439}"
 pg_allow_replication "$PG_DIR" "$PG_TEST_PORT"
 pg_standby_start "$PG_TEST_PORT" "$DATA/test-pg-standby" "$PG_REPLICA_TEST_PORT"
 export REALTIME_TEST_PG_READ="Host=127.0.0.1;Port=$PG_REPLICA_TEST_PORT;Username=postgres;Database=postgres"
@@ -116,9 +119,11 @@ log "REALTIME_TEST_PG_READ=$REALTIME_TEST_PG_READ"
 # and the redis-server binary for tests that run their own.
 export REALTIME_TEST_PG="Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=postgres"
 export REALTIME_TEST_REDIS="127.0.0.1:$REDIS_TEST_PORT"
+REALTIME_TEST_REDIS_CLUSTER="$(printf '127.0.0.1:%s,' "${REDIS_CLUSTER_PORTS[@]:0:3}")"
+export REALTIME_TEST_REDIS_CLUSTER="${REALTIME_TEST_REDIS_CLUSTER%,}"
 REALTIME_REDIS_SERVER_BIN="$(command -v redis-server)"
 export REALTIME_REDIS_SERVER_BIN
-log "REALTIME_TEST_PG=$REALTIME_TEST_PG REALTIME_TEST_REDIS=$REALTIME_TEST_REDIS"
+log "REALTIME_TEST_PG=$REALTIME_TEST_PG REALTIME_TEST_REDIS=$REALTIME_TEST_REDIS REALTIME_TEST_REDIS_CLUSTER=$REALTIME_TEST_REDIS_CLUSTER"
 
 # ------------------------------------------------------------------ build
 BUILD_OK=0

@@ -12,7 +12,7 @@ public sealed class RealtimeRedisOptions
     /// <summary>How long a cross-node group change waits for the nodes that hold the connections to confirm.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Upper bound for one Redis call (connect, publish, subscribe); 1.2.6 has no async timeouts of its own.</summary>
+    /// <summary>Upper bound for one Redis call (connect, publish, subscribe); also StackExchange.Redis' SyncTimeout and AsyncTimeout.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

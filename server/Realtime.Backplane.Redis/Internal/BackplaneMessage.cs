@@ -8,6 +8,8 @@ internal enum BackplaneMessageKind : byte
     Invocation = 1,
     GroupCommand = 2,
     Ack = 3,
+    /// <summary>A node's own message to a channel it just subscribed to: hearing it proves the subscription.</summary>
+    Probe = 5,
 }
 
 internal enum GroupAction : byte
@@ -21,8 +23,15 @@ internal enum GroupAction : byte
 /// <summary>A hub message already serialized by every protocol, plus connections to skip.</summary>
 internal sealed record InvocationPayload(IReadOnlyList<string> ExcludedConnectionIds, IReadOnlyList<SerializedMessage> Messages);
 
-/// <summary>"Put the target (a connection, or all connections of a user) in/out of a group, then ack to AckServer".</summary>
-internal sealed record GroupCommand(long Id, string AckServer, GroupAction Action, string GroupName);
+/// <summary>
+/// "Put the target in/out of a group, then ack to AckServer". The target is whoever the channel
+/// reaches (a connection, or all connections of a user), or, on the group's own channel, the
+/// members that <see cref="Only"/> names.
+/// </summary>
+internal sealed record GroupCommand(long Id, string AckServer, GroupAction Action, string GroupName, MemberFilter? Only = null);
+
+/// <summary>Members of one user (ByUser) or one connection.</summary>
+internal sealed record MemberFilter(bool ByUser, string Key);
 
 // A tiny length-prefixed binary format: one kind byte, then the fields. Nodes of one deployment
 // run the same build, so no versioning beyond the kind byte.
@@ -63,9 +72,34 @@ internal static class BackplaneMessage
             writer.Write(command.AckServer);
             writer.Write((byte)command.Action);
             writer.Write(command.GroupName);
+            writer.Write(command.Only is not null);
+            if (command.Only is { } only)
+            {
+                writer.Write(only.ByUser);
+                writer.Write(only.Key);
+            }
         }
 
         return stream.ToArray();
+    }
+
+    public static byte[] WriteProbe(long id, string serverName)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write((byte)BackplaneMessageKind.Probe);
+            writer.Write(id);
+            writer.Write(serverName);
+        }
+
+        return stream.ToArray();
+    }
+
+    public static (long Id, string ServerName) ReadProbe(byte[] payload)
+    {
+        using var reader = OpenAfterKind(payload);
+        return (reader.ReadInt64(), reader.ReadString());
     }
 
     public static byte[] WriteAck(long id)
@@ -108,7 +142,8 @@ internal static class BackplaneMessage
         var ackServer = reader.ReadString();
         var action = (GroupAction)reader.ReadByte();
         var group = reader.ReadString();
-        return new GroupCommand(id, ackServer, action, group);
+        var only = reader.ReadBoolean() ? new MemberFilter(reader.ReadBoolean(), reader.ReadString()) : null;
+        return new GroupCommand(id, ackServer, action, group, only);
     }
 
     public static long ReadAck(byte[] payload) => BitConverter.ToInt64(payload, 1);

@@ -20,6 +20,11 @@ internal static class BackplaneMetrics
             "realtime_backplane_slow_consumers_closed",
             description: "Connections closed for not reading: reason queue_full (outgoing queue over MaxQueuedBytesPerConnection) or stalled (one write over SlowConsumerTimeout).");
 
+    public static readonly Counter<long> MutedGroupMessages =
+        Meter.CreateCounter<long>(
+            "realtime_backplane_muted_group_messages",
+            description: "Group messages a node dropped while it could not be sure it had heard every detach (a Redis subscription connection was lost and not yet reconciled); clients catch up with Sync.");
+
     private static long _queuedBytes;
 
     private static readonly ObservableGauge<long> QueuedBytes =

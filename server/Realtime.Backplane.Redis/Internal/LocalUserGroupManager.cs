@@ -50,7 +50,7 @@ internal sealed class LocalUserGroupManager<THub> : IUserGroupManager<THub> wher
     // In one process no attach or detach can be lost, so there is nothing to reconcile.
     public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => [];
 
-    public event Action? Resynchronize
+    public event Func<Task>? Resynchronize
     {
         add { }
         remove { }

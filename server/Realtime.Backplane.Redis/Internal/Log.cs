@@ -42,4 +42,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Closing connection {ConnectionId}: {QueuedBytes} bytes would wait for it, over the limit of {MaxQueuedBytes}; its queued messages are dropped.")]
     public static partial void OutgoingQueueFull(ILogger logger, string connectionId, long queuedBytes, long maxQueuedBytes);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Redis is a cluster: group, user, connection and ack channels are sharded (SSUBSCRIBE/SPUBLISH).")]
+    public static partial void ShardedChannels(ILogger logger);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "A Redis subscription connection ({EndPoint}) was lost: group messages are held back until this node's groups are reconciled.")]
+    public static partial void Muted(ILogger logger, string? endPoint);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Subscriptions restored and groups reconciled: group messages flow again ({Dropped} dropped meanwhile).")]
+    public static partial void Unmuted(ILogger logger, long dropped);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Reconciling after a lost subscription failed; retrying.")]
+    public static partial void ResynchronizeFailed(ILogger logger, Exception exception);
 }

@@ -3,7 +3,9 @@ using StackExchange.Redis;
 namespace Realtime.Backplane.Redis.Internal;
 
 // Every channel name lives here. Channels are Literal so that a group called "a*" is never
-// mistaken for a pattern subscription.
+// mistaken for a pattern subscription. On a Redis Cluster every channel but All is sharded
+// (SSUBSCRIBE/SPUBLISH): a publish goes to the one shard that owns the channel's slot and
+// reaches only the nodes subscribed there, instead of every shard of the cluster.
 internal sealed class RedisChannels
 {
     private readonly string _prefix;
@@ -11,10 +13,14 @@ internal sealed class RedisChannels
     public RedisChannels(string channelPrefix, string hubName)
     {
         _prefix = $"{channelPrefix}:{hubName}";
+        All = Literal($"{_prefix}:all");
     }
 
-    /// <summary>Every node listens: SendAll / SendAllExcept.</summary>
-    public RedisChannel All => Literal($"{_prefix}:all");
+    /// <summary>Set once, when the connection found a cluster, before any channel is used on it.</summary>
+    public bool Sharded { get; set; }
+
+    /// <summary>Every node listens: SendAll / SendAllExcept. Never sharded: it is for every node.</summary>
+    public RedisChannel All { get; }
 
     /// <summary>Only the node holding the connection listens: sends and group changes aimed at one connection.</summary>
     public RedisChannel Connection(string connectionId) => Literal($"{_prefix}:conn:{connectionId}");
@@ -27,6 +33,14 @@ internal sealed class RedisChannels
 
     /// <summary>Acknowledgements of group changes, addressed to the node that asked.</summary>
     public RedisChannel Ack(string serverName) => Literal($"{_prefix}:ack:{serverName}");
+
+    /// <summary>
+    /// The channel as Redis is asked about it: sharded on a cluster (except All). Channels are
+    /// named before the connection knows what Redis is, so the kind is decided here, at the one
+    /// place where a channel meets Redis.
+    /// </summary>
+    public RedisChannel OnServer(RedisChannel channel) =>
+        Sharded && !channel.IsSharded && channel != All ? RedisChannel.Sharded((byte[])channel!) : channel;
 
     private static RedisChannel Literal(string name) => new(name, RedisChannel.PatternMode.Literal);
 }

@@ -29,7 +29,7 @@ internal sealed class RedisUserGroupManager<THub> : IUserGroupManager<THub> wher
 
     public IReadOnlyCollection<string> LocalGroupsOf(string connectionId) => _manager.LocalGroupsOf(connectionId);
 
-    public event Action? Resynchronize
+    public event Func<Task>? Resynchronize
     {
         add => _manager.Resynchronize += value;
         remove => _manager.Resynchronize -= value;

@@ -83,6 +83,14 @@ internal sealed class SubscribedSets
         }
     }
 
+    public string[] Keys()
+    {
+        lock (_gate)
+        {
+            return [.. _entries.Keys];
+        }
+    }
+
     public LocalConnection[] Members(string key)
     {
         lock (_gate)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Realtime.Backplane.Redis;
 using Realtime.Server.Hubs;
@@ -30,11 +31,23 @@ public sealed partial class Publisher(
     /// <summary>
     /// Applies a command's attaches and detaches on every node while its transaction still holds
     /// the group's row lock, and answers them for <see cref="UndoAsync"/> should the commit not happen.
+    /// A detach that a node got but did not confirm in time (the backplane throws
+    /// <see cref="TimeoutException"/>) fails the command: that node may still hold the removed member
+    /// in the group, and the group's next event would reach it. Everything applied is taken back
+    /// (the failed detach too: the user stays a member when the command rolls back) and this throws,
+    /// so the transaction rolls back rather than go on.
     /// </summary>
     internal async Task<IReadOnlyList<Effect>> ApplyBeforeCommitAsync(string appId, IReadOnlyList<Effect> effects)
     {
         var membership = effects.Where(e => e is Effect.Attach or Effect.Detach).ToList();
-        await RunLanesAsync(appId, membership);
+        var unconfirmed = new ConcurrentQueue<TimeoutException>();
+        await RunLanesAsync(appId, membership, unconfirmed);
+        if (!unconfirmed.IsEmpty)
+        {
+            await UndoAsync(appId, membership, attachesOnly: false);
+            throw new AggregateException("A detach was not confirmed by every node; the command was rolled back.", unconfirmed);
+        }
+
         return membership;
     }
 
@@ -53,15 +66,15 @@ public sealed partial class Publisher(
                 _ => e,
             }).ToList());
 
-    private Task RunLanesAsync(string appId, IReadOnlyList<Effect> run) =>
+    private Task RunLanesAsync(string appId, IReadOnlyList<Effect> run, ConcurrentQueue<TimeoutException>? unconfirmedDetaches = null) =>
         Parallel.ForEachAsync(run.GroupBy(UserOf, StringComparer.Ordinal).Select(lane => lane.ToList()),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism },
             async (lane, _) =>
             {
-                foreach (var effect in lane) await SendAsync(appId, effect);
+                foreach (var effect in lane) await SendAsync(appId, effect, unconfirmedDetaches);
             });
 
-    private async Task SendAsync(string appId, Effect effect)
+    private async Task SendAsync(string appId, Effect effect, ConcurrentQueue<TimeoutException>? unconfirmedDetaches = null)
     {
         try
         {
@@ -76,6 +89,11 @@ public sealed partial class Publisher(
             if (effect is Effect.PushGroupEvent or Effect.PushSystemMessage)
                 metrics.Deliveries.Add(1, new KeyValuePair<string, object?>("kind", effect is Effect.PushGroupEvent ? "group_event" : "system_message"));
         }
+        catch (TimeoutException e) when (effect is Effect.Detach && unconfirmedDetaches is not null)
+        {
+            LogDetachUnconfirmed(e);
+            unconfirmedDetaches.Enqueue(e);
+        }
         catch (Exception e)
         {
             LogPushFailed(e, effect.GetType().Name);
@@ -89,6 +107,9 @@ public sealed partial class Publisher(
         Effect.PushSystemMessage m => m.UserId,
         _ => "",
     };
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "A detach was not confirmed by every node in time; its command is rolled back")]
+    private partial void LogDetachUnconfirmed(Exception e);
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "Live push {Effect} failed; clients recover it with Sync")]
     private partial void LogPushFailed(Exception e, string effect);

@@ -21,17 +21,14 @@ public sealed partial class TerminalAttacher : BackgroundService
     private readonly IUserGroupManager<GroupHub> _userGroups;
     private readonly LocalTerminals _terminals;
     private readonly ILogger<TerminalAttacher> _logger;
-    private readonly SemaphoreSlim _wake = new(0, 1);
 
     public TerminalAttacher(
         Db db, IHubContext<GroupHub, IGroupClient> hub, IUserGroupManager<GroupHub> userGroups, LocalTerminals terminals,
         ILogger<TerminalAttacher> logger)
     {
         (_db, _hub, _userGroups, _terminals, _logger) = (db, hub, userGroups, terminals, logger);
-        _userGroups.Resynchronize += () =>
-        {
-            if (_wake.CurrentCount == 0) _wake.Release();
-        };
+        // Awaited by the backplane, which holds group messages back until the groups are right again.
+        _userGroups.Resynchronize += () => ReconcileAsync(CancellationToken.None);
     }
 
     public async Task AttachAsync(Caller caller, string connectionId, CancellationToken ct)
@@ -77,7 +74,7 @@ public sealed partial class TerminalAttacher : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _wake.WaitAsync(Period, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(Period, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             if (stoppingToken.IsCancellationRequested) return;
             try
             {

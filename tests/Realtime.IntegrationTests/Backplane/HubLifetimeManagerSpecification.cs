@@ -3,7 +3,10 @@ namespace Realtime.IntegrationTests.Backplane;
 /// <summary>
 /// What every deployment must guarantee, whatever carries the messages: node A holds the clients,
 /// node B makes the calls. Where a test proves that something was NOT delivered, it sends a marker
-/// that is ordered after it and checks the marker is the next thing the client sees.
+/// that is ordered after it and checks the marker is the next thing the client sees. The marker
+/// goes on another channel (a connection's or a user's), and a backplane need not keep order across
+/// channels: so it is sent only after a client on the same node received the message itself, which
+/// proves the node has handled it (and would have queued it for the client before the marker).
 /// </summary>
 public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
 {
@@ -52,10 +55,10 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
         var b1 = await B.ConnectAsync();
 
         await B.Manager.SendAllExceptAsync("Hello", ["m"], [excluded.ConnectionId]).Within();
-        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
-
         await a2.NextAsync("Hello");
         await b1.NextAsync("Hello");
+        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
+
         await excluded.NextAsync("Marker");
     }
 
@@ -93,9 +96,9 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
         await A.Manager.AddToGroupAsync(member.ConnectionId, group).Within();
 
         await B.Manager.SendGroupAsync(group, "InGroup", [group]).Within();
+        Assert.Equal(group, (await member.NextAsync("InGroup")).Arg(0));
         await B.Manager.SendConnectionAsync(outsider.ConnectionId, "Marker", []).Within();
 
-        Assert.Equal(group, (await member.NextAsync("InGroup")).Arg(0));
         await outsider.NextAsync("Marker");
     }
 
@@ -110,10 +113,10 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
         await B.Manager.AddToGroupAsync(b1.ConnectionId, group2).Within();
 
         await B.Manager.SendGroupsAsync([group1, group2], "InGroup", []).Within();
-        await B.Manager.SendConnectionAsync(outsider.ConnectionId, "Marker", []).Within();
-
         await a1.NextAsync("InGroup");
         await b1.NextAsync("InGroup");
+        await B.Manager.SendConnectionAsync(outsider.ConnectionId, "Marker", []).Within();
+
         await outsider.NextAsync("Marker");
     }
 
@@ -130,10 +133,10 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
         }
 
         await B.Manager.SendGroupExceptAsync(group, "InGroup", [], [excluded.ConnectionId]).Within();
-        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
-
         await a2.NextAsync("InGroup");
         await b1.NextAsync("InGroup");
+        await B.Manager.SendConnectionAsync(excluded.ConnectionId, "Marker", []).Within();
+
         await excluded.NextAsync("Marker");
     }
 
@@ -146,10 +149,10 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
         var otherClient = await A.ConnectAsync(other);
 
         await B.Manager.SendUserAsync(user, "ToUser", [user]).Within();
-        await B.Manager.SendConnectionAsync(otherClient.ConnectionId, "Marker", []).Within();
-
         Assert.Equal(user, (await a1.NextAsync("ToUser")).Arg(0));
         Assert.Equal(user, (await b1.NextAsync("ToUser")).Arg(0));
+        await B.Manager.SendConnectionAsync(otherClient.ConnectionId, "Marker", []).Within();
+
         await otherClient.NextAsync("Marker");
     }
 
@@ -193,9 +196,9 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
 
         await B.Manager.RemoveFromGroupAsync(removed.ConnectionId, group).Within();
         await B.Manager.SendGroupAsync(group, "InGroup", []).Within();
+        await stays.NextAsync("InGroup");
         await B.Manager.SendConnectionAsync(removed.ConnectionId, "Marker", []).Within();
 
-        await stays.NextAsync("InGroup");
         await removed.NextAsync("Marker");
     }
 
@@ -249,16 +252,15 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
 
             await B.UserGroups.RemoveUserFromGroupAsync(user, group).Within();
             await B.Manager.SendGroupAsync(group, "InGroup", [round]).Within();
-            await B.Manager.SendUserAsync(user, "Marker", [round]).Within();
-
-            foreach (var client in clients)
-            {
-                Assert.Equal(round.ToString(), (await client.NextAsync("Marker")).Arg(0));
-            }
-
             foreach (var witness in witnesses)
             {
                 Assert.Equal(round.ToString(), (await witness.NextAsync("InGroup")).Arg(0));
+            }
+
+            await B.Manager.SendUserAsync(user, "Marker", [round]).Within();
+            foreach (var client in clients)
+            {
+                Assert.Equal(round.ToString(), (await client.NextAsync("Marker")).Arg(0));
             }
         }
     }
@@ -275,4 +277,60 @@ public abstract class HubLifetimeManagerSpecification : IAsyncLifetime
 
         await member.NextAsync("InGroup");
     }
+
+    [Fact]
+    public async Task AttachesDetachesAndGroupSendsInterleavedFromOneNode_DetachedConnectionsNeverReceive_EachGroupInOrder()
+    {
+        // Lanes run concurrently, so B's publishes of attaches, detaches and group sends of
+        // different users and groups interleave on its one connection; each lane in itself is
+        // sequential, as a caller that awaits each step (the server's commands) makes them.
+        const int lanes = 6;
+        const int rounds = 30;
+        var work = Enumerable.Range(0, lanes).Select(async lane =>
+        {
+            var (user, group) = (NewId("u"), NewId("g"));
+            TestClient[] clients = [await A.ConnectAsync(user), await A.ConnectAsync(user), await B.ConnectAsync(user)];
+            TestClient[] witnesses = [await A.ConnectAsync(NewId("w")), await B.ConnectAsync(NewId("w"))];
+            await A.Manager.AddToGroupAsync(witnesses[0].ConnectionId, group).Within();
+            await B.Manager.AddToGroupAsync(witnesses[1].ConnectionId, group).Within();
+
+            for (var round = 0; round < rounds; round++)
+            {
+                await B.UserGroups.AddUserToGroupAsync(user, group).Within();
+                await B.Manager.SendGroupAsync(group, "InGroup", [round, "member"]).Within();
+                await B.UserGroups.RemoveUserFromGroupAsync(user, group).Within();
+                await B.Manager.SendGroupAsync(group, "InGroup", [round, "removed"]).Within();
+            }
+
+            // One channel's messages arrive in the order they were published.
+            foreach (var witness in witnesses)
+            {
+                for (var round = 0; round < rounds; round++)
+                {
+                    foreach (var kind in new[] { "member", "removed" })
+                    {
+                        var received = await witness.NextAsync("InGroup");
+                        Assert.Equal((round.ToString(), kind), (received.Arg(0), received.Arg(1)));
+                    }
+                }
+            }
+
+            // Every send made while attached, none made after a detach: the marker (sent once both
+            // nodes handled every group send, see the class remarks) comes right after the last one.
+            await B.Manager.SendUserAsync(user, "Marker", [lane]).Within();
+            foreach (var client in clients)
+            {
+                for (var round = 0; round < rounds; round++)
+                {
+                    var received = await client.NextAsync("InGroup");
+                    Assert.Equal((round.ToString(), "member"), (received.Arg(0), received.Arg(1)));
+                }
+
+                Assert.Equal(lane.ToString(), (await client.NextAsync("Marker")).Arg(0));
+            }
+        });
+
+        await Task.WhenAll(work);
+    }
 }
+

@@ -35,7 +35,7 @@ public sealed class TestNode : IAsyncDisposable
 
     internal RedisHubLifetimeManager<TestHub> Redis => (RedisHubLifetimeManager<TestHub>)Manager;
 
-    public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null, TimeSpan? slowConsumerTimeout = null)
+    public static TestNode WithRedis(string configuration, string channelPrefix, TimeSpan? operationTimeout = null, TimeSpan? slowConsumerTimeout = null, TimeSpan? ackTimeout = null)
     {
         var logs = new TestLogs();
         var services = new ServiceCollection().AddLogging(b => b.AddProvider(logs));
@@ -45,6 +45,7 @@ public sealed class TestNode : IAsyncDisposable
             options.ChannelPrefix = channelPrefix;
             options.OperationTimeout = operationTimeout ?? options.OperationTimeout;
             options.SlowConsumerTimeout = slowConsumerTimeout ?? options.SlowConsumerTimeout;
+            options.AckTimeout = ackTimeout ?? options.AckTimeout;
         });
         return new TestNode(services.BuildServiceProvider(), logs);
     }

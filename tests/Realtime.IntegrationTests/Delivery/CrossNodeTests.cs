@@ -4,14 +4,17 @@ using Realtime.IntegrationTests.Infrastructure;
 namespace Realtime.IntegrationTests.Delivery;
 
 /// <summary>Two nodes, one PostgreSQL, one Redis: every terminal of every member is reached.</summary>
-public sealed class CrossNodeTests : IAsyncLifetime
+public class CrossNodeTests : IAsyncLifetime
 {
+    /// <summary>The Redis the nodes share: the single one here, a cluster in <see cref="CrossNodeClusterTests"/>.</summary>
+    protected virtual string Redis => TestEnvironment.Redis;
+
     private Cluster _cluster = null!;
 
     private RealtimeNode A => _cluster[0];
     private RealtimeNode B => _cluster[1];
 
-    public async Task InitializeAsync() => _cluster = await Cluster.StartAsync(nodes: 2);
+    public async Task InitializeAsync() => _cluster = await Cluster.StartAsync(nodes: 2, redis: Redis);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -201,4 +204,10 @@ public sealed class CrossNodeTests : IAsyncLifetime
         Assert.Equal(6, (await memberOnB.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId))[0].Long("seq"));
         Assert.Equal(6, (await ownerOnB.WaitForAsync("GroupEvent", a => a[0].Str("groupId") == groupId && a[0].Long("seq") == 6))[0].Long("seq"));
     }
+}
+
+/// <summary>The same, with the nodes on a Redis Cluster: group and user channels are sharded.</summary>
+public sealed class CrossNodeClusterTests : CrossNodeTests
+{
+    protected override string Redis => TestEnvironment.RedisCluster;
 }

@@ -17,6 +17,9 @@ public sealed class Cluster : IAsyncDisposable
 
     public string Redis { get; }
 
+    /// <summary>The channel prefix every node of this cluster uses (its channels are apart from other tests').</summary>
+    public string ChannelPrefix => _settings["Realtime:Redis:ChannelPrefix"]!;
+
     public RealtimeNode this[int i] => _nodes[i] ?? throw new InvalidOperationException($"node {i} is stopped");
 
     public static async Task<Cluster> StartAsync(int nodes = 2, string? redis = null, string? postgres = null,

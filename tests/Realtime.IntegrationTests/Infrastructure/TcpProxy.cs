@@ -5,7 +5,8 @@ namespace Realtime.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP forwarder a test can cut: to the server behind it, that is the same as the
-/// network or the peer going away, without stopping a server other tests share.
+/// network or the peer going away, without stopping a server other tests share. Or stall: the
+/// connections stay open and nothing is forwarded until Resume, as with a half-dead network.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
@@ -16,6 +17,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Task _accepting;
     private volatile bool _cut;
+    private volatile TaskCompletionSource? _stalled;
 
     public TcpProxy(string host, int port)
     {
@@ -39,6 +41,17 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public void Restore() => _cut = false;
 
+    /// <summary>Keeps every connection open but forwards nothing, either way, until Resume.</summary>
+    public void Stall() => _stalled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Forwards again, first what was held back.</summary>
+    public void Resume()
+    {
+        var stalled = _stalled;
+        _stalled = null;
+        stalled?.TrySetResult();
+    }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -58,8 +71,8 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             await outbound.ConnectAsync(_target, _stop.Token);
             lock (_gate) { _open.Add(inbound); _open.Add(outbound); }
-            var a = inbound.GetStream().CopyToAsync(outbound.GetStream(), _stop.Token);
-            var b = outbound.GetStream().CopyToAsync(inbound.GetStream(), _stop.Token);
+            var a = CopyAsync(inbound.GetStream(), outbound.GetStream(), _stop.Token);
+            var b = CopyAsync(outbound.GetStream(), inbound.GetStream(), _stop.Token);
             await Task.WhenAny(a, b);
         }
         catch (Exception)
@@ -73,8 +86,20 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
+    private async Task CopyAsync(Stream from, Stream to, CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, ct)) > 0)
+        {
+            if (_stalled is { } stalled) await stalled.Task.WaitAsync(ct);
+            await to.WriteAsync(buffer.AsMemory(0, read), ct);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        Resume();
         await _stop.CancelAsync();
         _listener.Stop();
         Cut();

@@ -24,6 +24,9 @@ public static class TestEnvironment
     public static string ReadConnectionFor(string database) =>
         new Npgsql.NpgsqlConnectionStringBuilder(PostgresRead ?? Require("REALTIME_TEST_PG_READ")) { Database = database }.ConnectionString;
 
+    /// <summary>The shared local Redis Cluster (three masters, three replicas): its masters' host:port, comma-joined.</summary>
+    public static string RedisCluster => Require("REALTIME_TEST_REDIS_CLUSTER");
+
     public static string RedisServerBin => Environment.GetEnvironmentVariable("REALTIME_REDIS_SERVER_BIN") is { Length: > 0 } bin ? bin : "redis-server";
 
     private static string Require(string name) =>
