@@ -129,6 +129,7 @@ public static class RealtimeApp
         services.AddSingleton<MemberCommands>();
         services.AddSingleton<UserListCommands>();
         services.AddSingleton<MessageCommands>();
+        services.AddSingleton<Realtime.Server.GroupState.GroupStateCommands>();
         services.AddSingleton<SyncService>();
         services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
         services.AddHttpClient(BeforeCallbacks.HttpClientName);

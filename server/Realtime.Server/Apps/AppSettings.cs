@@ -30,6 +30,11 @@ public sealed class RealtimeOptions
     /// </summary>
     public int LogPartitionsAhead { get; set; } = 2;
     public int JoinedGroupLimit { get; set; } = 1000;
+    /// <summary>
+    /// A node's lease (SPEC §9 online members): renewed every third of it; a node that stops
+    /// renewing (crash included) has its terminals counted offline once it runs out.
+    /// </summary>
+    public TimeSpan NodeLease { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>At most this many items in one Sync answer, across all its streams.</summary>
     public int SyncMaxItems { get; set; } = 5000;
 }

@@ -13,6 +13,7 @@ public static class CallbackCommand
     public const string AfterGroupInfoChanged = "Group.CallbackAfterGroupInfoChanged";
     public const string BeforeSendMsg = "Group.CallbackBeforeSendMsg";
     public const string AfterSendMsg = "Group.CallbackAfterSendMsg";
+    public const string AfterGroupAttributesChanged = "Group.CallbackAfterGroupAttributesChanged";
 
     /// <summary>Members as callbacks list them (Tencent's shape).</summary>
     public static object MemberList(IEnumerable<string> users) => users.Select(u => new { Member_Account = u }).ToList();

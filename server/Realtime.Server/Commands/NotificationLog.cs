@@ -40,16 +40,23 @@ internal static class NotificationLog
         var events = scope.Effects.Events;
         if (events.Count == 0) return;
         var groups = events.GroupBy(e => e.Gid).Select(g => (Gid: g.Key, LastSeq: g.Max(e => e.Seq),
-            Messaged: g.Any(e => e.Type == GroupEventDto.MessageType))).OrderBy(g => g.Gid).ToArray();
+            Messages: g.Count(e => e.Type == GroupEventDto.MessageType))).OrderBy(g => g.Gid).ToArray();
         var senders = scope.Effects.Senders.Distinct().ToArray();
+        // Each sender's messages of this transaction (unread counts, GroupState/ReadCursors).
+        var sent = events.Where(e => e.Type == GroupEventDto.MessageType && e.Actor is not null && senders.Contains((e.Gid, e.Actor))).ToArray();
         await scope.Connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO group_events (gid, seq, id, type, actor, at, data)
             SELECT g, s, i, t, a, @Now, d::jsonb FROM unnest(@gids, @seqs, @ids, @types, @actors, @datas) AS x(g, s, i, t, a, d);
             UPDATE groups SET last_seq = x.last_seq,
-                last_message_at = CASE WHEN x.messaged THEN @Now ELSE groups.last_message_at END
-            FROM unnest(@groupGids, @lastSeqs, @messaged) AS x(gid, last_seq, messaged)
+                last_message_at = CASE WHEN x.messages > 0 THEN @Now ELSE groups.last_message_at END,
+                msg_count = groups.msg_count + x.messages
+            FROM unnest(@groupGids, @lastSeqs, @messages) AS x(gid, last_seq, messages)
             WHERE groups.gid = x.gid;
-            UPDATE group_members m SET last_message_at = @Now
+            UPDATE group_members m SET last_message_at = @Now,
+                sent_after_read = m.sent_after_read + (SELECT count(*) FROM unnest(@sentGids, @sentBy, @sentSeqs) AS y(gid, user_id, seq)
+                                                       WHERE y.gid = m.gid AND y.user_id = m.user_id AND y.seq > m.last_read_seq),
+                last_sent_seq = GREATEST(m.last_sent_seq, (SELECT max(y.seq) FROM unnest(@sentGids, @sentBy, @sentSeqs) AS y(gid, user_id, seq)
+                                                           WHERE y.gid = m.gid AND y.user_id = m.user_id))
             FROM unnest(@senderGids, @senderIds) AS x(gid, user_id)
             WHERE m.gid = x.gid AND m.user_id = x.user_id;
             """, new
@@ -63,7 +70,10 @@ internal static class NotificationLog
             datas = events.Select(e => e.Data).ToArray(),
             groupGids = groups.Select(g => g.Gid).ToArray(),
             lastSeqs = groups.Select(g => g.LastSeq).ToArray(),
-            messaged = groups.Select(g => g.Messaged).ToArray(),
+            messages = groups.Select(g => g.Messages).ToArray(),
+            sentGids = sent.Select(e => e.Gid).ToArray(),
+            sentBy = sent.Select(e => e.Actor).ToArray(),
+            sentSeqs = sent.Select(e => e.Seq).ToArray(),
             senderGids = senders.Select(x => x.Gid).ToArray(),
             senderIds = senders.Select(x => x.UserId).ToArray(),
         }, scope.Transaction));

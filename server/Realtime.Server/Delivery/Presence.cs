@@ -14,6 +14,15 @@ public sealed partial class Presence(Db db, IOptions<RealtimeOptions> options, T
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>The node's lease (GroupState/OnlineMembers) is renewed this often: a third of it, so two renewals may fail in a row.</summary>
+    private TimeSpan LeaseRenewal => TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, options.Value.NodeLease.Ticks / 3));
+
+    /// <summary>SQL: renews this node's heartbeat and lease (@NodeId, @now, @lease), on the database's clock.</summary>
+    private const string RenewSql = """
+        INSERT INTO nodes (node_id, heartbeat_at, lease_until) VALUES (@NodeId, @now, now() + @lease)
+        ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, lease_until = EXCLUDED.lease_until;
+        """;
+
     /// <summary>A node silent for longer than this is taken for dead, and its terminals for offline.</summary>
     public static readonly TimeSpan NodeTimeout = TimeSpan.FromSeconds(35);
 
@@ -31,11 +40,10 @@ public sealed partial class Presence(Db db, IOptions<RealtimeOptions> options, T
     {
         await using var c = await db.OpenAsync(ct);
         // Terminals this node id left behind when it last died are gone.
-        await c.ExecuteAsync(new CommandDefinition("""
+        await c.ExecuteAsync(new CommandDefinition($"""
             DELETE FROM terminals WHERE node_id = @NodeId;
-            INSERT INTO nodes (node_id, heartbeat_at) VALUES (@NodeId, @now)
-            ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at;
-            """, new { NodeId, now = clock.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+            {RenewSql}
+            """, new { NodeId, now = clock.GetUtcNow().UtcDateTime, lease = options.Value.NodeLease }, cancellationToken: ct));
     }
 
     public async Task OnlineAsync(string appId, string userId, string device, string connectionId, CancellationToken ct)
@@ -74,18 +82,22 @@ public sealed partial class Presence(Db db, IOptions<RealtimeOptions> options, T
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(HeartbeatInterval, clock);
+        // The lease is renewed on the real clock (it is measured on the database's), every third of it.
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Min(HeartbeatInterval.Ticks, LeaseRenewal.Ticks)));
+        var sweptAt = DateTime.MinValue;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
+                var now = clock.GetUtcNow().UtcDateTime;
+                var sweep = now - sweptAt >= HeartbeatInterval;
                 await using var c = await db.OpenAsync(stoppingToken);
-                await c.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO nodes (node_id, heartbeat_at) VALUES (@NodeId, @now)
-                    ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at;
-                    DELETE FROM terminals t USING nodes n WHERE t.node_id = n.node_id AND n.heartbeat_at < @dead;
-                    """, new { NodeId, now = clock.GetUtcNow().UtcDateTime, dead = clock.GetUtcNow().UtcDateTime - 10 * NodeTimeout },
+                await c.ExecuteAsync(new CommandDefinition($"""
+                    {RenewSql}
+                    {(sweep ? "DELETE FROM terminals t USING nodes n WHERE t.node_id = n.node_id AND n.heartbeat_at < @dead;" : "")}
+                    """, new { NodeId, now, lease = options.Value.NodeLease, dead = now - 10 * NodeTimeout },
                     cancellationToken: stoppingToken));
+                if (sweep) sweptAt = now;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -74,7 +74,7 @@ public sealed record GetJoinedGroupsRequest(int? Offset = null, int? Limit = nul
 
 public sealed record JoinedGroup(
     string GroupId, GroupType Type, string Name, string FaceUrl, MemberRole Role, int MemberCount, long LastSeq,
-    DateTime JoinedAt, MsgRecvOption MsgRecvOption, string Epoch);
+    DateTime JoinedAt, MsgRecvOption MsgRecvOption, string Epoch, long LastReadSeq = 0, long Unread = 0);
 
 public sealed record JoinedGroupsResult(int Total, IReadOnlyList<JoinedGroup> Groups);
 

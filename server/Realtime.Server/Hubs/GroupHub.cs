@@ -18,7 +18,8 @@ namespace Realtime.Server.Hubs;
 [Authorize(AuthenticationSchemes = RealtimeAuthenticationHandler.SchemeName)]
 public sealed partial class GroupHub(
     GroupCommands groups, JoinCommands joins, MemberCommands members, UserListCommands lists, MessageCommands messages,
-    SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence, TerminalCloser closer) : Hub<IGroupClient>
+    SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence, TerminalCloser closer,
+    GroupState.GroupStateCommands state) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
 

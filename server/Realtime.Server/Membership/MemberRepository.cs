@@ -106,8 +106,8 @@ public static class MemberRepository
         var countJoined = g.Rules.CountsTowardJoinedLimit;
         if (countJoined) s.Effects.AdjustJoinedCounts(users, +1);
         await s.Connection.ExecuteAsync(new CommandDefinition($"""
-            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT @Gid, @AppId, u, r, @Now, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
+            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq, last_read_seq)
+            SELECT @Gid, @AppId, u, r, @Now, @LastSeq, @LastSeq FROM unnest(@users, @roles) AS x(u, r);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq) SELECT @Gid, @AppId, u, @LastSeq FROM unnest(@users) AS u;
             {(countJoined ? "UPDATE users SET joined_count = joined_count + 1 WHERE app_id = @AppId AND user_id = ANY(@users);" : "")}
             """, new { g.Gid, s.AppId, s.Now, g.LastSeq, users, roles = members.Select(m => m.Role.ToString()).ToArray() }, s.Transaction));
@@ -144,6 +144,8 @@ public static class MemberRepository
             gids = joins.Select(j => j.Group.Gid).ToArray(),
             users = joins.Select(j => j.UserId).ToArray(),
             joinSeqs = joins.Select(j => j.JoinSeq).ToArray(),
+            // A cursor starts at joinSeq; the messages before it that this transaction has not written yet (GroupState/ReadCursors).
+            readBuffered = joins.Select(j => s.Effects.Events.Count(e => e.Gid == j.Group.Gid && e.Type == Delivery.GroupEventDto.MessageType && e.Seq <= j.JoinSeq)).ToArray(),
             countedUsers = counted.Select(c => c.User).ToArray(),
             counts = counted.Select(c => c.Count).ToArray(),
             groupGids = groups.Select(g => g.Gid).ToArray(),
@@ -151,8 +153,9 @@ public static class MemberRepository
         };
         joins.Clear();
         await s.Connection.ExecuteAsync(new CommandDefinition($"""
-            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq)
-            SELECT g, @appId, u, 'Member', @Now, j FROM unnest(@gids, @users, @joinSeqs) AS x(g, u, j);
+            INSERT INTO group_members (gid, app_id, user_id, role, joined_at, join_seq, last_read_seq, read_msgs)
+            SELECT g, @appId, u, 'Member', @Now, j, j, (SELECT msg_count FROM groups WHERE gid = g) + b
+            FROM unnest(@gids, @users, @joinSeqs, @readBuffered) AS x(g, u, j, b);
             INSERT INTO member_windows (gid, app_id, user_id, from_seq)
             SELECT g, @appId, u, j FROM unnest(@gids, @users, @joinSeqs) AS x(g, u, j)
             ON CONFLICT (gid, user_id, from_seq) DO UPDATE SET to_seq = NULL;
@@ -232,14 +235,15 @@ public static class MemberRepository
         var total = await c.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT count(*) FROM group_members WHERE app_id = @appId AND user_id = @userId", args, cancellationToken: ct));
         var rows = await c.QueryAsync<JoinedRow>(new CommandDefinition("""
-            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option, g.epoch
+            SELECT g.group_id, g.type, g.name, g.face_url, m.role, g.member_count, g.last_seq, m.joined_at, m.msg_recv_option, g.epoch,
+                   m.last_read_seq, GREATEST(g.msg_count - m.read_msgs - m.sent_after_read, 0) AS unread
             FROM group_members m JOIN groups g ON g.gid = m.gid
             WHERE m.app_id = @appId AND m.user_id = @userId
             ORDER BY m.joined_at, g.group_id
             OFFSET @offset LIMIT @limit
             """, args, cancellationToken: ct));
         return new JoinedGroupsResult(total, rows.Select(r => new JoinedGroup(
-            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption, r.Epoch)).ToList());
+            r.GroupId, r.Type, r.Name, r.FaceUrl, r.Role, r.MemberCount, r.LastSeq, r.JoinedAt, r.MsgRecvOption, r.Epoch, r.LastReadSeq, r.Unread)).ToList());
     }
 
     private sealed class JoinedRow
@@ -254,6 +258,8 @@ public static class MemberRepository
         public DateTime JoinedAt { get; init; }
         public MsgRecvOption MsgRecvOption { get; init; }
         public string Epoch { get; init; } = "";
+        public long LastReadSeq { get; init; }
+        public long Unread { get; init; }
     }
 
     /// <summary>

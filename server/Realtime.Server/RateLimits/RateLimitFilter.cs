@@ -10,6 +10,7 @@ public sealed class RateLimitFilter(RealtimeRateLimiter limiter) : IHubFilter
     private static readonly HashSet<string> Reads = new(StringComparer.OrdinalIgnoreCase)
     {
         "GetGroups", "SearchGroup", "GetJoinedGroups", "GetPendingItems", "GetMembers", "GetBlocklist", "GetAllowlist", "Sync", "WhoAmI",
+        "GetGroupAttributes", "GetGroupCounters", "GetReadCount", "GetReadMembers", "GetOnlineMembers",
     };
 
     public static RateClass ClassOf(string method) =>
