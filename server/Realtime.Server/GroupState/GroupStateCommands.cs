@@ -35,7 +35,9 @@ public sealed class GroupStateCommands(GroupCommit commit, ReadRouter reads, Db 
             s.AfterCallback(CallbackCommand.AfterGroupAttributesChanged, new()
             {
                 ["GroupId"] = g.GroupId, ["Type"] = g.Type.ToString(), ["Operator_Account"] = actor.IdempotencyOwner,
-                ["Seq"] = evt.Seq, ["Changes"] = changes,
+                ["Seq"] = evt.Seq,
+                // As the AttributesChanged event has them ({ key: { value, version } | null }), whatever the callback's own naming.
+                ["Changes"] = changes.ToDictionary(x => x.Key, x => x.Value is { } v ? (object?)new { value = v.Value, version = v.Version } : null),
             });
             return new AttributesResult(next, evt.Seq);
         }, ct, lane: lane, checksBeforeWrites: true);
