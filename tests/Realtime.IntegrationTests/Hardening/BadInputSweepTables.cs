@@ -34,6 +34,12 @@ internal enum FieldKind
     Payload,
     /// <summary>Sync's { groupId: since | { since, epoch } }.</summary>
     SyncGroups,
+    /// <summary>Group state keys (SPEC §9: 1–64 of [A-Za-z0-9_.:-]) to strings of at most MaxLength characters (attributes' set).</summary>
+    StringMap,
+    /// <summary>Group state keys to 64-bit integers (counters' increment/set, attributes' expectedVersions).</summary>
+    LongMap,
+    /// <summary>A list of group state keys (attributes' remove, the reads' keys).</summary>
+    KeyList,
 }
 
 /// <summary>
@@ -309,6 +315,54 @@ internal static class Bad
                 Add("cursor nested 40 levels", $"{{{gp}:{Arr(40)}}}");
                 break;
         }
+        if (f.Kind is FieldKind.StringMap or FieldKind.LongMap or FieldKind.KeyList)
+        {
+            Add("wrong type: string", Q("k"));
+            Add("wrong type: number", "1");
+            Add("wrong type: bool", "true");
+            Add(f.Kind == FieldKind.KeyList ? "wrong type: object" : "wrong type: array", f.Kind == FieldKind.KeyList ? "{}" : "[\"k\"]");
+            var badKeys = new (string Label, string Key)[]
+            {
+                ("empty", ""), ("space", "a b"), ("slash", "a/b"), ("non-ASCII", "\\u00e9"), ("over-long (65)", Rep("k", 65)),
+                ("NUL", "a\\u0000"), ("lone surrogate", "\\ud800"), ("surrogates in the wrong order", "\\udc00\\ud800"),
+            };
+            var okValue = f.Kind == FieldKind.StringMap ? Q("v") : "1";
+            foreach (var (label, key) in badKeys)
+                Add($"key {label}", f.Kind == FieldKind.KeyList ? $"[{Q(key)}]" : $"{{{Q(key)}:{okValue}}}");
+            if (f.Kind == FieldKind.KeyList)
+            {
+                Add("element a number", "[1]");
+                Add("element null", "[null]");
+                Add("element an object", "[{}]");
+                Add("element nested 40 levels", $"[{Arr(40)}]");
+                if (f.MaxLength > 0) Add($"{f.MaxLength + 1} keys", "[" + string.Join(',', Enumerable.Range(0, f.MaxLength + 1).Select(i => Q($"k{i}"))) + "]");
+            }
+            else
+            {
+                Add("a key twice", $"{{\"k\":{okValue},\"k\":{okValue}}}");
+                Add("value an object", "{\"k\":{}}");
+                Add("value an array", "{\"k\":[1]}");
+                Add("value nested 40 levels", $"{{\"k\":{Arr(40)}}}");
+                Add("value a bool", "{\"k\":true}");
+            }
+            if (f.Kind == FieldKind.StringMap)
+            {
+                Add("value a number", "{\"k\":1}");
+                Add("value null", "{\"k\":null}");
+                Add("value with NUL", "{\"k\":\"a\\u0000\"}");
+                Add("value a lone surrogate", "{\"k\":\"\\ud800\"}");
+                Add($"value over-long ({f.MaxLength + 1})", $"{{\"k\":{Q(Rep("v", f.MaxLength + 1))}}}");
+            }
+            if (f.Kind == FieldKind.LongMap)
+            {
+                Add("value a numeric string", "{\"k\":\"1\"}");
+                Add("value null", "{\"k\":null}");
+                Add("value fractional", "{\"k\":1.5}");
+                Add("value 1e400", "{\"k\":1e400}");
+                Add("value overflows int64", "{\"k\":9223372036854775808}");
+                Add("value underflows int64", "{\"k\":-9223372036854775809}");
+            }
+        }
         if (f.Kind != FieldKind.Payload)
         {
             Add("nested 40 levels", Arr(40));
@@ -494,6 +548,28 @@ internal static class SweepTables
             Rid(),
         ], []),
         new("WhoAmI", "WhoAmI", "O", null, []),
+        // SPEC §9 group state.
+        new("SetGroupAttributes", "SetGroupAttributes", "O",
+        [
+            Group(),
+            new("set", FieldKind.StringMap, "{\"sweep\":\"v\"}") { MaxLength = 4096 },
+            new("remove", FieldKind.KeyList, "[\"gone\"]"),
+            // 0 = the key must not exist; a negative version never was.
+            new("expectedVersions", FieldKind.LongMap, "{\"never\":0}") { AlsoInvalid = [("a negative version", "{\"never\":-1}")] },
+            Rid(),
+        ], []),
+        new("GetGroupAttributes", "GetGroupAttributes", "M", [Group(), new("keys", FieldKind.KeyList, "[\"sweep\"]") { MaxLength = 32 }, Rid()], []),
+        new("ChangeGroupCounters", "ChangeGroupCounters", "O",
+            [Group(), new("increment", FieldKind.LongMap, "{\"sweep\":1}"), new("set", FieldKind.LongMap, "{\"sweep2\":5}"), Rid()], []),
+        new("GetGroupCounters", "GetGroupCounters", "M", [Group(), new("keys", FieldKind.KeyList, "[\"sweep\"]") { MaxLength = 20 }, Rid()], []),
+        new("MarkRead", "MarkRead", "M", [Group(), Long("seq", "«MSGSEQ»", 0) with { Required = true }, Rid()], []),
+        new("GetReadCount", "GetReadCount", "M", [Group(), Long("seq", "«MSGSEQ»", 0) with { Required = true }, Rid()], []),
+        new("GetReadMembers", "GetReadMembers", "M",
+        [
+            Group(), Long("seq", "«MSGSEQ»", 0) with { Required = true }, Bool("read", "true") with { Required = true },
+            Int("offset", "0", 0), Int("limit", "10", 1, 500), Rid(),
+        ], []),
+        new("GetOnlineMembers", "GetOnlineMembers", "M", [Group(), Int("offset", "0", 0), Int("limit", "10", 1, 500), Rid()], []),
     ];
 
     private static FieldSpec PathGroup(string name = "id") => new(name, FieldKind.GroupId, "«GP»");
@@ -553,5 +629,18 @@ internal static class SweepTables
             [Users("usernames", "[\"«M»\"]"), Long("mute_duration", "60000", 1, 30L * 24 * 3600 * 1000) with { Required = true }]),
         new("UnmuteChatGroupMembers", "DELETE", "/chatgroups/{id}/mute/{users}", [PathGroup(), new("users", FieldKind.UserIds, "«M»")], [], null),
         new("IssueUserToken", "POST", "/token", [], [], [User("username", "«TOK»"), Long("ttl", "3600", 1, 30L * 24 * 3600)]),
+        // SPEC §9 group state.
+        new("GetChatGroupAttributes", "GET", "/chatgroups/{id}/attributes", [PathGroup()], [], null),
+        new("SetChatGroupAttributes", "PUT", "/chatgroups/{id}/attributes", [PathGroup()], [],
+        [
+            new("set", FieldKind.StringMap, "{\"sweep\":\"v\"}") { MaxLength = 4096 },
+            new("remove", FieldKind.KeyList, "[\"gone\"]"),
+            new("expectedVersions", FieldKind.LongMap, "{\"never\":0}") { AlsoInvalid = [("a negative version", "{\"never\":-1}")] },
+            Rid(),
+        ]),
+        new("GetChatGroupCounters", "GET", "/chatgroups/{id}/counters", [PathGroup()], [], null),
+        new("ChangeChatGroupCounters", "POST", "/chatgroups/{id}/counters", [PathGroup()], [],
+            [new("increment", FieldKind.LongMap, "{\"sweep\":1}"), new("set", FieldKind.LongMap, "{\"sweep2\":5}"), Rid()]),
+        new("GetChatGroupOnlineMembers", "GET", "/chatgroups/{id}/online", [PathGroup()], [new("offset", "0", 0, int.MaxValue), new("limit", "10", 1, 500)], null),
     ];
 }

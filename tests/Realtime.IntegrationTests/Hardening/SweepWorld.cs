@@ -97,7 +97,8 @@ internal sealed class SweepWorld : IAsyncDisposable
         await w.Hub.CallAsync(O, "UpdateMember", $$"""[{"groupId":"{{GP}}","userId":"{{A}}","role":"Admin"}]""");
         await w.Hub.CallAsync(O, "AddToBlocklist", $$"""[{"groupId":"{{GP}}","userIds":["{{B}}"]}]""");
         await w.Hub.CallAsync(O, "AddToAllowlist", $$"""[{"groupId":"{{GP}}","userIds":["{{M}}"]}]""");
-        await w.Hub.CallAsync(O, "SendMessage", $$"""[{"groupId":"{{GP}}","text":"hello"}]""");
+        var sent = await w.Hub.CallAsync(O, "SendMessage", $$"""[{"groupId":"{{GP}}","text":"hello"}]""");
+        w._values["MSGSEQ"] = sent.Long("seq").ToString(System.Globalization.CultureInfo.InvariantCulture);
         var applied = await w.Hub.CallAsync(X, "ApplyToJoin", $$"""[{"groupId":"{{GP}}","message":"let me in"}]""");
         if (applied.Str("result") != "Pending") throw new InvalidOperationException($"X's application was not left pending: {applied}");
         w._values["P"] = applied.Str("pendingId");
@@ -142,6 +143,8 @@ internal sealed class SweepWorld : IAsyncDisposable
             s[$"GetMembers {g}"] = (await Hub.CallAsync(O, "GetMembers", $$"""[{"groupId":"{{g}}","limit":500}]""")).GetRawText();
             s[$"GetBlocklist {g}"] = (await Hub.CallAsync(O, "GetBlocklist", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
             s[$"GetAllowlist {g}"] = (await Hub.CallAsync(O, "GetAllowlist", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
+            s[$"GetGroupAttributes {g}"] = (await Hub.CallAsync(O, "GetGroupAttributes", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
+            s[$"GetGroupCounters {g}"] = (await Hub.CallAsync(O, "GetGroupCounters", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
         }
         foreach (var user in Users)
         {
