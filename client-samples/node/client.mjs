@@ -327,7 +327,17 @@ const HELP = `commands:
   invite <groupId> <user...>  invite users
   pending                     join requests and invitations to you and from you
   approve|reject <pendingId>  handle a join request (owner/admin) or an invitation (invitee)
-  groups                      list the groups you are in
+  groups                      list the groups you are in (with unread counts)
+  attrs <groupId>             the group's attributes (with versions)
+  setattr <groupId> <key> <value> [expectedVersion]   set an attribute (0 = only if it does not exist)
+  delattr <groupId> <key>     remove an attribute
+  counters <groupId>          the group's counters
+  incr <groupId> <key> [n]    add n (default 1) to a counter
+  setcounter <groupId> <key> <n>   set a counter (owner/admins)
+  read <groupId> [seq]        mark read up to seq (default: everything)
+  readcount <groupId> <seq>   how many members have read message #seq
+  readers <groupId> <seq> [unread]   who has (or has not) read message #seq
+  online <groupId>            members online now
   sync                        call Sync now
   cursors                     show the last seq seen per stream
   help | exit`;
@@ -380,8 +390,59 @@ async function command(line) {
     case "groups": {
       const groups = await joinedGroups();
       if (groups.length === 0) return info("no groups");
-      for (const g of groups) print(`   ${g.groupId}  ${g.type.padEnd(10)} ${g.role.padEnd(6)} ${String(g.memberCount).padStart(5)} members  #${g.lastSeq}  ${g.name}`);
+      for (const g of groups) print(`   ${g.groupId}  ${g.type.padEnd(10)} ${g.role.padEnd(6)} ${String(g.memberCount).padStart(5)} members  #${g.lastSeq}  ${String(g.unread ?? 0).padStart(4)} unread  ${g.name}`);
       return;
+    }
+    case "attrs": {
+      need(1, "attrs <groupId>");
+      const r = await connection.invoke("GetGroupAttributes", { groupId: args[0] });
+      return info(`at #${r.seq}: ${Object.entries(r.attributes).map(([k, a]) => `${k}=${JSON.stringify(a.value)} (v${a.version})`).join(", ") || "no attributes"}`);
+    }
+    case "setattr": {
+      need(3, "setattr <groupId> <key> <value> [expectedVersion]");
+      const request = { groupId: args[0], set: { [args[1]]: args[2] }, requestId: randomUUID() };
+      if (args[3] !== undefined) request.expectedVersions = { [args[1]]: Number(args[3]) };
+      const r = await connection.invoke("SetGroupAttributes", request);
+      return info(`${args[1]} is at version ${r.attributes[args[1]].version} (#${r.seq})`);
+    }
+    case "delattr": {
+      need(2, "delattr <groupId> <key>");
+      const r = await connection.invoke("SetGroupAttributes", { groupId: args[0], remove: [args[1]], requestId: randomUUID() });
+      return info(`removed ${args[1]} (#${r.seq})`);
+    }
+    case "counters": {
+      need(1, "counters <groupId>");
+      const r = await connection.invoke("GetGroupCounters", { groupId: args[0] });
+      return info(`at #${r.seq}: ${Object.entries(r.counters).map(([k, v]) => `${k}=${v}`).join(", ") || "no counters"}`);
+    }
+    case "incr":
+    case "setcounter": {
+      need(name === "incr" ? 2 : 3, name === "incr" ? "incr <groupId> <key> [n]" : "setcounter <groupId> <key> <n>");
+      const change = { [args[1]]: Number(args[2] ?? 1) };
+      const r = await connection.invoke("ChangeGroupCounters", { groupId: args[0], [name === "incr" ? "increment" : "set"]: change, requestId: randomUUID() });
+      return info(`${args[1]} = ${r.counters[args[1]]} (#${r.seq})`);
+    }
+    case "read": {
+      need(1, "read <groupId> [seq]");
+      // MarkRead never goes past the group's last seq: "everything" is the largest seq there is.
+      const r = await connection.invoke("MarkRead", { groupId: args[0], seq: args[1] === undefined ? Number.MAX_SAFE_INTEGER : Number(args[1]) });
+      return info(`read up to #${r.lastReadSeq}, ${r.unread} unread`);
+    }
+    case "readcount": {
+      need(2, "readcount <groupId> <seq>");
+      const r = await connection.invoke("GetReadCount", { groupId: args[0], seq: Number(args[1]) });
+      return info(`#${args[1]}: ${r.read} read, ${r.unread} not yet`);
+    }
+    case "readers": {
+      need(2, "readers <groupId> <seq> [unread]");
+      const read = args[2] !== "unread";
+      const r = await connection.invoke("GetReadMembers", { groupId: args[0], seq: Number(args[1]), read });
+      return info(`${r.total} ${read ? "have read" : "have not read"} #${args[1]}: ${r.userIds.join(", ")}`);
+    }
+    case "online": {
+      need(1, "online <groupId>");
+      const r = await connection.invoke("GetOnlineMembers", { groupId: args[0] });
+      return info(`${r.online} online: ${r.userIds.join(", ")}`);
     }
     case "sync":
       return serial(() => sync("asked"));

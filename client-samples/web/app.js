@@ -304,7 +304,7 @@ if (typeof document !== "undefined") {
       list.replaceChildren(
         ...groups.map((g) => {
           const li = document.createElement("li");
-          li.textContent = `${g.name} — ${g.groupId} (${g.type}, ${g.role}, ${g.memberCount} members, last #${g.lastSeq})`;
+          li.textContent = `${g.name} — ${g.groupId} (${g.type}, ${g.role}, ${g.memberCount} members, last #${g.lastSeq}, ${g.unread ?? 0} unread)`;
           li.onclick = () => (select.value = g.groupId);
           return li;
         }),
@@ -395,6 +395,30 @@ if (typeof document !== "undefined") {
       const groupId = $("join-id").value.trim();
       const r = await client.invoke("ApplyToJoin", { groupId, requestId: crypto.randomUUID() });
       log(r.result === "Pending" ? `join request ${r.pendingId} waits for approval` : `joined ${groupId}`, "info");
+    });
+
+  // Group state (SPEC §9): each choice is one hub call on the group chosen under "Send a message".
+  const stateCalls = {
+    attrs: (groupId) => ["GetGroupAttributes", { groupId }],
+    setattr: (groupId, key, value) => ["SetGroupAttributes", { groupId, set: { [key]: value }, requestId: crypto.randomUUID() }],
+    delattr: (groupId, key) => ["SetGroupAttributes", { groupId, remove: [key], requestId: crypto.randomUUID() }],
+    counters: (groupId) => ["GetGroupCounters", { groupId }],
+    incr: (groupId, key, value) => ["ChangeGroupCounters", { groupId, increment: { [key]: Number(value || 1) }, requestId: crypto.randomUUID() }],
+    setcounter: (groupId, key, value) => ["ChangeGroupCounters", { groupId, set: { [key]: Number(value) }, requestId: crypto.randomUUID() }],
+    // MarkRead never goes past the group's last seq: "all" is the largest seq there is.
+    read: (groupId, _key, value) => ["MarkRead", { groupId, seq: value ? Number(value) : Number.MAX_SAFE_INTEGER }],
+    readcount: (groupId, _key, value) => ["GetReadCount", { groupId, seq: Number(value) }],
+    readers: (groupId, _key, value) => ["GetReadMembers", { groupId, seq: Number(value), read: true }],
+    online: (groupId) => ["GetOnlineMembers", { groupId }],
+  };
+  $("state-run").onclick = () =>
+    action(async () => {
+      const groupId = $("send-group").value;
+      if (!groupId) throw new Error("choose a group first");
+      const [method, request] = stateCalls[$("state-op").value](groupId, $("state-key").value.trim(), $("state-value").value.trim());
+      const result = await client.invoke(method, request);
+      log(`${method} ${groupId}: ${JSON.stringify(result)}`, "info");
+      if (method === "MarkRead") await refreshGroups();
     });
 
   $("refresh").onclick = () => action(refreshGroups);

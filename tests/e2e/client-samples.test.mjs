@@ -247,7 +247,24 @@ test("nodeSample_CommandsAndPushesAcrossNodes", TEST_TIMEOUT, async () => {
     await cli.line(/error: \[GroupNotFound\] /);
 
     cli.send("groups");
-    await cli.line(new RegExp(`${g} +Public +Member`));
+    await cli.line(new RegExp(`${g} +Public +Member .* 1 unread`));
+
+    // Group state (SPEC §9) from the command set.
+    cli.send(`read ${groupId}`);
+    await cli.line(/read up to #3, 0 unread/);
+    cli.send(`readcount ${groupId} 3`);
+    await cli.line(/#3: 2 read, 0 not yet/);
+    await invoke(o.connection, "SetGroupAttributes", { groupId, set: { topic: "hiking" } });
+    cli.send(`attrs ${groupId}`);
+    await cli.line(/topic="hiking" \(v1\)/);
+    cli.send(`setattr ${groupId} topic climbing`);
+    await cli.line(/error: \[PermissionDenied\] /);
+    cli.send(`incr ${groupId} likes 2`);
+    await cli.line(/likes = 2 \(#\d+\)/);
+    cli.send(`counters ${groupId}`);
+    await cli.line(/likes=2/);
+    cli.send(`online ${groupId}`);
+    await cli.line(new RegExp(`2 online: .*${escape(user)}`));
 
     cli.send(`quit ${groupId}`);
     await cli.line(new RegExp(`no longer a member of ${g}`));
