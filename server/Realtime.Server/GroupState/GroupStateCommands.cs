@@ -128,7 +128,6 @@ public sealed class GroupStateCommands(GroupCommit commit, ReadRouter reads, Db 
         {
             var (g, _) = await Access.LockAsync(s, groupId);
             var seq = Math.Min(GroupStateRules.Seq(r.Seq), g.LastSeq);
-            await MemberRepository.FlushJoinsAsync(s);
             var cursor = await ReadCursors.MoveAsync(s, g, user, seq);
             if (cursor.Moved) s.SystemMessage(user, GroupStateEvents.ReadCursorMoved, g.GroupId, new { groupId = g.GroupId, seq = cursor.LastReadSeq });
             return new MarkReadResult(cursor.LastReadSeq, cursor.Unread);

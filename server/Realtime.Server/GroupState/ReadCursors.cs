@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using Npgsql;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Errors;
 using Realtime.Server.Groups;
+using Realtime.Server.Membership;
 
 namespace Realtime.Server.GroupState;
 
@@ -18,37 +20,137 @@ internal static class ReadCursors
     public sealed record Cursor(long LastReadSeq, long Unread, bool Moved);
 
     /// <summary>
-    /// Moves the user's cursor to <paramref name="seq"/> (≤ the group's last seq, the caller holds
-    /// the group's lock) if that is forward: one statement, one member row written. The messages
-    /// at or before the new cursor are counted from the group's total minus those after it, which
-    /// is only the events past the cursor (none when it moves to the end, the usual case). This
-    /// transaction's own events are not written yet (NotificationLog buffers them): they are added
-    /// from memory, and the sender's own ones are counted when they are written.
+    /// Moves the user's cursor to <paramref name="seq"/> (≤ the group's last seq; the caller holds the
+    /// group's lock) if that is forward. A transaction reads what its MarkReads need once per group
+    /// (the message count, the acting members' cursors, the Message events past the lowest cursor
+    /// asked for) and writes every moved cursor in one statement just before commit: a batch of
+    /// MarkReads costs one round trip more than the lock, however many it holds. Each member row is
+    /// written once, with absolute values computed when every event of the transaction is known.
     /// </summary>
     public static async Task<Cursor> MoveAsync(CommandScope s, GroupRow g, string user, long seq)
     {
-        var buffered = s.Effects.Events.Where(e => e.Gid == g.Gid && e.Type == GroupEventDto.MessageType).ToList();
-        var bufferedUpTo = buffered.Count(e => e.Seq <= seq);
-        var row = await s.Connection.QuerySingleAsync<(long LastReadSeq, long ReadMsgs, long SentAfterRead, long MsgCount, bool Moved)>(new CommandDefinition("""
-            WITH g AS (SELECT msg_count FROM groups WHERE gid = @Gid),
-            later AS (
-                SELECT count(*) AS n, count(*) FILTER (WHERE actor = @user) AS own
-                FROM group_events WHERE gid = @Gid AND seq > @seq AND type = 'Message'),
-            moved AS (
-                UPDATE group_members m SET last_read_seq = @seq,
-                    read_msgs = (SELECT msg_count FROM g) - (SELECT n FROM later) + @bufferedUpTo,
-                    sent_after_read = CASE WHEN m.last_sent_seq <= @seq THEN 0 ELSE (SELECT own FROM later) END
-                WHERE m.gid = @Gid AND m.user_id = @user AND m.last_read_seq < @seq
-                RETURNING m.last_read_seq, m.read_msgs, m.sent_after_read)
-            SELECT last_read_seq, read_msgs, sent_after_read, (SELECT msg_count FROM g), true FROM moved
-            UNION ALL
-            SELECT last_read_seq, read_msgs, sent_after_read, (SELECT msg_count FROM g), false FROM group_members
-            WHERE gid = @Gid AND user_id = @user AND NOT EXISTS (SELECT 1 FROM moved)
-            """, new { g.Gid, user, seq, bufferedUpTo }, s.Transaction));
-        // Buffered messages: all count toward the total; the user's own after the cursor are not unread.
-        var ownBufferedAfter = buffered.Count(e => e.Actor == user && e.Seq > row.LastReadSeq);
-        var unread = GroupStateRules.Unread(row.MsgCount + buffered.Count, row.ReadMsgs, row.SentAfterRead + ownBufferedAfter);
-        return new Cursor(row.LastReadSeq, unread, row.Moved);
+        var batch = Batch.Of(s);
+        var group = await batch.GroupAsync(s, g, user, seq);
+        var current = group.Cursors[user];
+        var moved = seq > current;
+        if (moved)
+        {
+            group.Cursors[user] = seq;
+            group.Moved.Add(user);
+            batch.WriteBeforeCommit(s);
+        }
+        var at = group.Cursors[user];
+        var buffered = Buffered(s, g.Gid);
+        var read = group.MessagesUpTo(at) + buffered.Count(e => e.Seq <= at);
+        var own = group.OwnAfter(user, at) + buffered.Count(e => e.Seq > at && e.Actor == user);
+        return new Cursor(at, GroupStateRules.Unread(group.MsgCount + buffered.Count, read, own), moved);
+    }
+
+    private static List<BufferedEvent> Buffered(CommandScope s, long gid) =>
+        s.Effects.Events.Where(e => e.Gid == gid && e.Type == GroupEventDto.MessageType).ToList();
+
+    /// <summary>What one transaction's MarkReads know of one group.</summary>
+    private sealed class GroupCursors
+    {
+        public long MsgCount { get; init; }
+        /// <summary>The group's last seq in the database (this transaction's events are not written yet).</summary>
+        public long DbLastSeq { get; init; }
+        /// <summary>Message events in the database with seq > <see cref="LoadedAfter"/>, in seq order.</summary>
+        public List<(long Seq, string? Actor)> Messages { get; set; } = [];
+        public long LoadedAfter { get; set; }
+        public Dictionary<string, long> Cursors { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Moved { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Messages at or before seq: all of them but those after it (retention-trimmed ones count as read).</summary>
+        public long MessagesUpTo(long seq) => MsgCount - Messages.Count(m => m.Seq > seq);
+
+        public long OwnAfter(string user, long seq) => Messages.Count(m => m.Seq > seq && m.Actor == user);
+    }
+
+    private sealed class Batch
+    {
+        private static readonly ConditionalWeakTable<TransactionEffects, Batch> OfTransaction = new();
+        private readonly Dictionary<long, GroupCursors> _groups = [];
+        private bool _writeQueued;
+
+        public static Batch Of(CommandScope s) => OfTransaction.GetValue(s.Effects, _ => new Batch());
+
+        /// <summary>The group's cursors, with the user's and the messages after <paramref name="seq"/> loaded.</summary>
+        public async Task<GroupCursors> GroupAsync(CommandScope s, GroupRow g, string user, long seq)
+        {
+            if (!_groups.TryGetValue(g.Gid, out var group))
+            {
+                await MemberRepository.FlushJoinsAsync(s);
+                var actors = s.Effects.Actors.Append(user).Distinct(StringComparer.Ordinal).ToArray();
+                await using var reader = await s.Connection.QueryMultipleAsync(new CommandDefinition("""
+                    SELECT msg_count, last_seq FROM groups WHERE gid = @Gid;
+                    SELECT user_id, last_read_seq FROM group_members WHERE gid = @Gid AND user_id = ANY(@actors);
+                    SELECT seq, actor FROM group_events WHERE gid = @Gid AND seq > @seq AND type = 'Message' ORDER BY seq;
+                    """, new { g.Gid, actors, seq }, s.Transaction));
+                var (msgCount, lastSeq) = await reader.ReadSingleAsync<(long, long)>();
+                group = new GroupCursors { MsgCount = msgCount, DbLastSeq = lastSeq, LoadedAfter = seq };
+                foreach (var (u, cursor) in await reader.ReadAsync<(string, long)>()) group.Cursors[u] = cursor;
+                group.Messages = (await reader.ReadAsync<(long, string?)>()).ToList();
+                _groups[g.Gid] = group;
+            }
+            if (!group.Cursors.ContainsKey(user))
+            {
+                // Joined in this transaction after the first MarkRead of it.
+                await MemberRepository.FlushJoinsAsync(s);
+                group.Cursors[user] = await s.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT last_read_seq FROM group_members WHERE gid = @Gid AND user_id = @user", new { g.Gid, user }, s.Transaction));
+            }
+            // The answer counts from the cursor if it stays, so the events after the lower of the two are needed.
+            seq = Math.Min(seq, group.Cursors[user]);
+            if (seq < group.LoadedAfter && seq < group.DbLastSeq)
+            {
+                var earlier = await s.Connection.QueryAsync<(long, string?)>(new CommandDefinition("""
+                    SELECT seq, actor FROM group_events WHERE gid = @Gid AND seq > @seq AND seq <= @until AND type = 'Message' ORDER BY seq
+                    """, new { g.Gid, seq, until = group.LoadedAfter }, s.Transaction));
+                group.Messages = earlier.Concat(group.Messages).ToList();
+                group.LoadedAfter = seq;
+            }
+            return group;
+        }
+
+        public void WriteBeforeCommit(CommandScope s)
+        {
+            if (_writeQueued) return;
+            _writeQueued = true;
+            s.LastBeforeCommit(() => WriteAsync(s));
+        }
+
+        /// <summary>
+        /// Every moved cursor, one statement. Runs after the transaction's events were written (their
+        /// senders' counts with them), so its values are absolute and take every event into account.
+        /// </summary>
+        private async Task WriteAsync(CommandScope s)
+        {
+            var rows = new List<(long Gid, string User, long Seq, long Read, long Own)>();
+            foreach (var (gid, group) in _groups.OrderBy(x => x.Key))
+            {
+                var buffered = Buffered(s, gid);
+                foreach (var user in group.Moved.Order(StringComparer.Ordinal))
+                {
+                    var at = group.Cursors[user];
+                    rows.Add((gid, user, at, group.MessagesUpTo(at) + buffered.Count(e => e.Seq <= at),
+                        group.OwnAfter(user, at) + buffered.Count(e => e.Seq > at && e.Actor == user)));
+                }
+            }
+            if (rows.Count == 0) return;
+            await s.Connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE group_members m SET last_read_seq = x.seq, read_msgs = x.read, sent_after_read = x.own
+                FROM unnest(@gids, @users, @seqs, @reads, @owns) AS x(gid, user_id, seq, read, own)
+                WHERE m.gid = x.gid AND m.user_id = x.user_id AND m.last_read_seq < x.seq
+                """, new
+            {
+                gids = rows.Select(r => r.Gid).ToArray(),
+                users = rows.Select(r => r.User).ToArray(),
+                seqs = rows.Select(r => r.Seq).ToArray(),
+                reads = rows.Select(r => r.Read).ToArray(),
+                owns = rows.Select(r => r.Own).ToArray(),
+            }, s.Transaction));
+        }
     }
 
     /// <summary>The sender of the group's Message event at seq (null when the app's back end sent it); InvalidArgument when there is none.</summary>

@@ -114,6 +114,44 @@ public sealed class ReadCursorTests(MembershipWorld world) : IClassFixture<Membe
     }
 
     [Fact]
+    public async Task MarkRead_PipelinedWithOwnMessagesAndOthers_UnreadStaysExact()
+    {
+        var c = await world.CastAsync("o", "m");
+        var groupId = await c.GroupAsync("Public", ["m"]);
+        for (var round = 0; round < 5; round++)
+        {
+            // Sent at once, one terminal's calls keep their order and may share a transaction.
+            var calls = new List<Task<JsonElement>>
+            {
+                c["o"].InvokeAsync("SendMessage", new { groupId, text = "o1" }),
+                c["m"].InvokeAsync("SendMessage", new { groupId, text = "m1" }),
+                c["m"].InvokeAsync("MarkRead", new { groupId, seq = long.MaxValue }),
+                c["m"].InvokeAsync("SendMessage", new { groupId, text = "m2" }),
+                c["o"].InvokeAsync("SendMessage", new { groupId, text = "o2" }),
+                c["o"].InvokeAsync("MarkRead", new { groupId, seq = 1 }),
+            };
+            await Task.WhenAll(calls);
+            var marked = await calls[2];
+            // m's unread: o's messages after m's cursor (m's own never count).
+            var o1 = (await calls[0]).Long("seq");
+            var o2 = (await calls[4]).Long("seq");
+            var expected = new[] { o1, o2 }.Count(seq => seq > marked.Long("lastReadSeq"));
+            var item = await JoinedItem(c["m"], groupId);
+            Assert.Equal(marked.Long("lastReadSeq"), item.Long("lastReadSeq"));
+            Assert.Equal(expected, item.Long("unread"));
+            Assert.Equal(expected, (await c["m"].InvokeAsync("MarkRead", new { groupId, seq = 0 })).Long("unread"));
+            await c["m"].InvokeAsync("MarkRead", new { groupId, seq = long.MaxValue });
+            Assert.Equal(0, (await JoinedItem(c["m"], groupId)).Long("unread"));
+            // o never marked beyond the start in this round: every message of m is unread for o.
+            var oItem = await JoinedItem(c["o"], groupId);
+            Assert.Equal(await world.ScalarAsync<long>("""
+                SELECT count(*) FROM group_events e JOIN groups g USING (gid)
+                WHERE g.group_id = @groupId AND g.dissolved_at IS NULL AND e.type = 'Message' AND e.actor <> @o AND e.seq > @cursor
+                """, new { groupId, o = c.Id("o"), cursor = oItem.Long("lastReadSeq") }), oItem.Long("unread"));
+        }
+    }
+
+    [Fact]
     public async Task MarkRead_DisabledGroup_RefusedCountsStillRead()
     {
         var c = await world.CastAsync("o");
