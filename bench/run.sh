@@ -5,11 +5,12 @@
 # the commands, fanout, sync and manygroups scenarios, writes bench/results/<date>.md, copies
 # it to bench/RESULTS.md and stops everything it started (also on Ctrl-C or failure).
 #
-#   bench/run.sh [commands] [fanout] [sync] [manygroups]      (default: all four)
+#   bench/run.sh [commands] [fanout] [sync] [manygroups] [groupstate]   (default: the first four)
 #
 # Sizes (defaults suit a 2-core machine): BENCH_USERS=20 BENCH_DURATION=20 (commands),
 # BENCH_MEMBERS=1000 BENCH_FANOUT_MESSAGES=200 (fanout), BENCH_SYNC_MESSAGES=5000 (sync),
-# BENCH_MANY_GROUPS=1000 BENCH_MANY_EVENTS=2 BENCH_MANY_ROUNDS=20 (manygroups).
+# BENCH_MANY_GROUPS=1000 BENCH_MANY_EVENTS=2 BENCH_MANY_ROUNDS=20 (manygroups),
+# BENCH_STATE_MEMBERS=6000 BENCH_STATE_READERS=100 BENCH_STATE_DURATION=10 (groupstate).
 # The database is recreated at every run, so runs do not inherit each other's data.
 # Exits non-zero when a scenario fails (lost or out-of-order events, failed commands).
 set -euo pipefail
@@ -22,7 +23,7 @@ source "$REPO_ROOT/scripts/lib.sh"
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=(commands fanout sync manygroups)
 for s in "${SCENARIOS[@]}"; do
-  [[ "$s" =~ ^(commands|fanout|sync|manygroups)$ ]] || { sed -n '3,14s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
+  [[ "$s" =~ ^(commands|fanout|sync|manygroups|groupstate)$ ]] || { sed -n '3,14s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
 done
 
 USERS="${BENCH_USERS:-20}" DURATION="${BENCH_DURATION:-20}"
@@ -91,6 +92,7 @@ for scenario in "${SCENARIOS[@]}"; do
     fanout) args=(--members "$MEMBERS" --messages "$FANOUT_MESSAGES") ;;
     sync) args=(--messages "$SYNC_MESSAGES") ;;
     manygroups) args=(--groups "$MANY_GROUPS" --events "$MANY_EVENTS" --rounds "$MANY_ROUNDS") ;;
+    groupstate) args=(--members "${BENCH_STATE_MEMBERS:-6000}" --users "${BENCH_STATE_READERS:-100}" --duration "${BENCH_STATE_DURATION:-10}") ;;
   esac
   log "scenario $scenario ${args[*]}"
   # Each scenario is bounded; timeout is a last resort against a hang.

@@ -7,7 +7,7 @@ public sealed record Options(
     string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret)
 {
     public const string Usage =
-        "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
+        "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload|groupstate> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
         "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S]";
 
     // The secret of the Development-only `demo` app (README); useless against a production node.
@@ -36,10 +36,11 @@ public sealed record Options(
 
         var options = new Options(
             scenario, urls,
-            Users: Int("users", 20, 1000),
-            Members: Int("members", 1000, 5000),
-            Messages: Int("messages", scenario == "sync" ? 5000 : 200, 100_000),
-            Duration: Int("duration", 20, 600),
+            Users: Int("users", scenario == "groupstate" ? 100 : 20, 1000),
+            // groupstate fills the largest Public group (6000); fanout connects every member (5000 at most).
+            Members: Int("members", scenario == "groupstate" ? 6000 : 1000, scenario == "groupstate" ? 6000 : 5000),
+            Messages: Int("messages", scenario == "sync" ? 5000 : scenario == "groupstate" ? 100 : 200, 100_000),
+            Duration: Int("duration", scenario == "groupstate" ? 10 : 20, 600),
             // A user may be in at most Realtime:JoinedGroupLimit (1000) counted groups.
             Groups: Int("groups", 1000, 1000),
             Events: Int("events", 2, 1000),

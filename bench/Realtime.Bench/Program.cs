@@ -16,6 +16,7 @@ return await CommandLine.RunAsync(async () =>
         "sync" => await SyncScenario.RunAsync(bench),
         "manygroups" => await ManyGroupsScenario.RunAsync(bench),
         "syncload" => await SyncLoadScenario.RunAsync(bench),
+        "groupstate" => await GroupStateScenario.RunAsync(bench),
         _ => throw new ArgumentException($"unknown scenario '{options.Scenario}'"),
     };
 }, Options.Usage, "scenario");
