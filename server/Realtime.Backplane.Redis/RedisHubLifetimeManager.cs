@@ -52,10 +52,10 @@ namespace Realtime.Backplane.Redis;
 /// detach's safety does not depend on it (point 2). A PING does not vouch for an SSUBSCRIBE there
 /// (it may travel on another shard's connection), so a new subscription is confirmed by hearing a
 /// probe the node published to it.
-/// What is weaker than with 1.2.6: an event published BEFORE a membership change, but not yet
-/// handled by a node when the change is, may now be handled after it (different channel queues):
-/// a removed member may miss an event it was entitled to (it recovers with Sync), and a joiner may
-/// hear one from just before its join (the README's known gap of joins, which existed before).
+/// An attach by user is preceded by a fence on the group's channel (acked once every node subscribed
+/// to the group handled the group's earlier events), so an event published before it cannot reach
+/// the joiner after it; an attach of one connection (a terminal connecting) is not fenced: it may see
+/// one event of a group it already belongs to from just before, which Sync would give it anyway.
 /// The inbox never waits for a client: a message for local connections is put in each one's
 /// bounded outgoing queue (<see cref="LocalConnection"/>), in inbox order, and written from there;
 /// a client that stops reading fills its own queue and is closed, and costs nobody else. Group
@@ -247,8 +247,15 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             ? ApplyLocallyAsync(GroupAction.Remove, local, groupName)
             : DetachAsync(new MemberFilter(ByUser: false, connectionId), groupName, cancellationToken);
 
-    internal Task AddUserToGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
-        SendGroupCommandAsync(_channels.User(userId), GroupAction.Add, groupName, cancellationToken);
+    // First a fence on the group's channel: once every node subscribed to the group acked it, each
+    // has handled the group's events published before it, so none of them can reach the user after
+    // the attach (which travels on the user's channel, unordered with the group's). A node that
+    // subscribes to the group after the fence only gets later events.
+    internal async Task AddUserToGroupAsync(string userId, string groupName, CancellationToken cancellationToken)
+    {
+        await SendGroupCommandAsync(_channels.Group(groupName), GroupAction.Fence, groupName, cancellationToken).ConfigureAwait(false);
+        await SendGroupCommandAsync(_channels.User(userId), GroupAction.Add, groupName, cancellationToken).ConfigureAwait(false);
+    }
 
     internal Task RemoveUserFromGroupAsync(string userId, string groupName, CancellationToken cancellationToken) =>
         DetachAsync(new MemberFilter(ByUser: true, userId), groupName, cancellationToken);
@@ -494,7 +501,8 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
                 // Membership changes here, in inbox order, before the next message is looked at. Only the
                 // ack waits for Redis (a first member's SUBSCRIBE): the inbox does not, so a batch of
                 // attaches to new groups costs the node one round trip, not one per attach.
-                var targets = command.Only is { } only
+                var targets = command.Action == GroupAction.Fence ? []
+                    : command.Only is { } only
                     ? LocalTargets(message).Where(c => only.ByUser ? c.Context.UserIdentifier == only.Key : c.ConnectionId == only.Key).ToArray()
                     : LocalTargets(message);
                 Task? pending = null;

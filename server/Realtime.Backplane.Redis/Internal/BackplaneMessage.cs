@@ -18,6 +18,8 @@ internal enum GroupAction : byte
     Remove = 2,
     /// <summary>Close the target connections (the group name is unused).</summary>
     Close = 3,
+    /// <summary>On a group's channel: change nothing, ack once every earlier message of the channel was handled.</summary>
+    Fence = 4,
 }
 
 /// <summary>A hub message already serialized by every protocol, plus connections to skip.</summary>

@@ -51,12 +51,29 @@ public sealed partial class TerminalAttacher : BackgroundService
     }
 
     /// <summary>Makes every local terminal's groups match the database: drops stale ones, adds missing ones.</summary>
+    /// <remarks>
+    /// Set-based (a node muted after a lost Redis subscription waits for it): one transaction per
+    /// <see cref="ReconcileBatch"/> users reads all their groups, after their in-flight membership changes.
+    /// </remarks>
     public async Task<int> ReconcileAsync(CancellationToken ct)
     {
         var changes = 0;
-        foreach (var (connectionId, caller) in _terminals.Snapshot())
+        var terminals = _terminals.Snapshot().ToList();
+        var users = terminals.Select(t => (t.Caller.AppId, t.Caller.UserId)).Distinct().ToList();
+        var expectedByUser = new Dictionary<(string, string), HashSet<string>>();
+        foreach (var batch in users.Chunk(ReconcileBatch))
         {
-            var expected = (await ReadAsync(caller, ct)).Select(g => SignalRNames.Group(caller.AppId, g)).ToHashSet(StringComparer.Ordinal);
+            await using var connection = await _db.OpenAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var gids = await MemberRepository.GidsOfUsersAsync(connection, tx, batch, ct);
+            await tx.CommitAsync(ct);
+            foreach (var user in batch)
+                expectedByUser[user] = gids[user].Select(g => SignalRNames.Group(user.AppId, g)).ToHashSet(StringComparer.Ordinal);
+        }
+
+        foreach (var (connectionId, caller) in terminals)
+        {
+            var expected = expectedByUser[(caller.AppId, caller.UserId)];
             var actual = _userGroups.LocalGroupsOf(connectionId);
             foreach (var stale in actual.Where(g => !expected.Contains(g)))
             {
@@ -69,6 +86,8 @@ public sealed partial class TerminalAttacher : BackgroundService
         if (changes > 0) LogReconciled(changes);
         return changes;
     }
+
+    private const int ReconcileBatch = 1000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -272,6 +272,26 @@ public static class MemberRepository
             SELECT 1 FROM users WHERE app_id = @appId AND user_id = @userId FOR SHARE;
             """, new { appId, userId }, tx, cancellationToken: ct));
 
+    /// <summary>
+    /// The groups of many users at once, once no membership change of theirs is in flight (as
+    /// <see cref="WaitForMembershipChangesAsync"/> for one; the user rows are share-locked in key
+    /// order, as commands lock them, so the two never deadlock). Users without a row have no groups.
+    /// </summary>
+    public static async Task<ILookup<(string AppId, string UserId), long>> GidsOfUsersAsync(
+        NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<(string AppId, string UserId)> users, CancellationToken ct)
+    {
+        var apps = users.Select(u => u.AppId).ToArray();
+        var ids = users.Select(u => u.UserId).ToArray();
+        await c.ExecuteAsync(new CommandDefinition("""
+            SELECT 1 FROM users u JOIN unnest(@apps, @ids) AS x(app_id, user_id) USING (app_id, user_id)
+            ORDER BY u.app_id, u.user_id FOR SHARE OF u
+            """, new { apps, ids }, tx, cancellationToken: ct));
+        var rows = await c.QueryAsync<(string AppId, string UserId, long Gid)>(new CommandDefinition("""
+            SELECT m.app_id, m.user_id, m.gid FROM group_members m JOIN unnest(@apps, @ids) AS x(app_id, user_id) USING (app_id, user_id)
+            """, new { apps, ids }, tx, cancellationToken: ct));
+        return rows.ToLookup(r => (r.AppId, r.UserId), r => r.Gid);
+    }
+
     /// <summary>The groups (internal ids) whose live channels a user's terminals belong to.</summary>
     public static async Task<IReadOnlyList<long>> GidsOfAsync(NpgsqlConnection c, string appId, string userId, CancellationToken ct) =>
         (await c.QueryAsync<long>(new CommandDefinition(

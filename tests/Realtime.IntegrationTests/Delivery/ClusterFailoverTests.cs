@@ -93,9 +93,31 @@ public sealed class ClusterFailoverTests
             Assert.Equal(live.Distinct().Count(), live.Count);
         }
 
-        await kickedOnA.WaitForAsync("SystemMessage", Json.OfType("Kicked", groupId));
+        // The Kicked push itself may have been lost in the failover (Sync has it). Node A handled every
+        // group event up to `last` before staysOnA got it; a system message made after that reaches the
+        // kicked terminal after anything of the group node A might have queued for it.
+        var kickedSync = await kickedOnA.InvokeAsync("Sync", new { systemSince = 0, groups = new Dictionary<string, long>(), limit = 1000 });
+        Assert.Contains(kickedSync.GetProperty("system").GetProperty("items").EnumerateArray(), m => m.Str("type") == "Kicked" && m.Str("groupId") == groupId);
+        await WaitLiveSystemMessageAsync(ownerOnB, kickedOnA, kicked);
         Assert.DoesNotContain(kickedOnA.Received, r => r.Target == "GroupEvent" && r.Args[0].Str("groupId") == groupId && r.Args[0].Long("seq") >= kickSeq);
         Assert.True(sent > 0);
+    }
+
+    private static async Task WaitLiveSystemMessageAsync(TestTerminal owner, TestTerminal member, string user)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Recovery;
+        while (true)
+        {
+            var probe = (await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "probe", members = new[] { user } })).Str("groupId");
+            try
+            {
+                await member.WaitForAsync("SystemMessage", Json.OfType("JoinedGroup", probe), TimeSpan.FromSeconds(1));
+                return;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     // A node that lost its subscription holds the group back until it has reconciled: probe with
