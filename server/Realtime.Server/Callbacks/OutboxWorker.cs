@@ -1,3 +1,4 @@
+using Npgsql;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -79,14 +80,29 @@ public sealed partial class OutboxWorker(
             metrics.OutboxDepth = await c.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL", cancellationToken: ct));
         }
-        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
-            async (row, token) => await DeliverAsync(row, token));
+        var started = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        try
+        {
+            await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (row, token) =>
+                {
+                    started[row.Id] = true;
+                    await DeliverAsync(row, token);
+                });
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Claimed rows this node will not try now go back at once (those it started release themselves).
+            foreach (var row in rows.Where(r => !started.ContainsKey(r.Id))) await ReleaseAsync(row, sent: false);
+            throw;
+        }
         return rows.Count;
     }
 
     private async Task DeliverAsync(Row row, CancellationToken ct)
     {
         string? error = null;
+        var sending = false;
         try
         {
             var (url, body) = await RequestOfAsync(row, ct);
@@ -95,6 +111,7 @@ public sealed partial class OutboxWorker(
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(O.RequestTimeout);
                 using var request = WebhookSigner.Request(url, apps.Get(row.AppId).Secret, body, row.DeliveryId, clock.GetUtcNow());
+                sending = true;
                 using var response = await http.CreateClient(BeforeCallbacks.HttpClientName).SendAsync(request, timeout.Token);
                 if (!response.IsSuccessStatusCode) error = $"HTTP {(int)response.StatusCode}";
             }
@@ -102,6 +119,13 @@ public sealed partial class OutboxWorker(
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             error = e.GetType().Name + ": " + e.Message;
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // Shutting down with the row claimed: hand it back at once rather than leave it leased for
+            // O.Lease (another node takes it now), and uncount an attempt that never went out.
+            await ReleaseAsync(row, sending);
+            throw;
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -117,6 +141,22 @@ public sealed partial class OutboxWorker(
         var outcome = error is null ? "delivered" : giveUp ? "failed" : "retry";
         metrics.OutboxDeliveries.Add(1, new("kind", row.Kind), new("outcome", outcome));
         if (error is not null) LogAttemptFailed(row.Kind, row.DeliveryId, row.Attempts, error, giveUp);
+    }
+
+    private async Task ReleaseAsync(Row row, bool sent)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await using var c = await db.OpenAsync(bounded.Token);
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE outbox SET next_attempt_at = @now, attempts = attempts - @unsent WHERE id = @Id AND delivered_at IS NULL",
+                new { row.Id, now = clock.GetUtcNow().UtcDateTime, unsent = sent ? 0 : 1 }, cancellationToken: bounded.Token));
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            // The lease runs out by itself.
+        }
     }
 
     /// <summary>Where a row goes and what it says; (null, null) when nobody needs it any more.</summary>
