@@ -44,7 +44,7 @@ public sealed class GroupSearch(ReadRouter reads, TimeProvider clock)
                 (SELECT 0 AS rank, {LName} AS lname, gid, group_id, type, name, face_url, introduction, member_count, max_members, apply_join_option
                  FROM groups
                  WHERE app_id = @appId AND {Shown} AND {Prefix}
-                   AND (@afterRank > 0 OR ({LName}, gid) > (@afterName COLLATE "C", @afterGid))
+                   AND (@afterRank < 0 OR (@afterRank = 0 AND ({LName}, gid) > (@afterName COLLATE "C", @afterGid)))
                  ORDER BY {LName}, gid LIMIT @take)
                 UNION ALL
                 (SELECT 1, {LName}, gid, group_id, type, name, face_url, introduction, member_count, max_members, apply_join_option
