@@ -37,6 +37,7 @@ public sealed class MessageHistory(ReadRouter reads)
             // Each window newest first, at most limit + 1 from each (the index on Message events
             // walks only those), then the newest limit + 1 of them all: one more says hasMore.
             var rows = (await c.QueryAsync<EventRow>(new CommandDefinition("""
+                /* GetMessages */
                 SELECT e.seq, e.id, e.type, e.actor, e.at, e.data
                 FROM unnest(@afters, @throughs) AS r(after_seq, through_seq)
                 CROSS JOIN LATERAL (

@@ -41,6 +41,7 @@ public sealed class GroupSearch(ReadRouter reads, TimeProvider clock)
             // name index, a rare substring found through trigrams; a generic plan cannot tell them apart.
             await c.ExecuteAsync(new CommandDefinition("SET LOCAL plan_cache_mode = force_custom_plan", transaction: tx, cancellationToken: ct));
             var found = (await c.QueryAsync<FoundGroup>(new CommandDefinition($"""
+                /* SearchGroups */
                 (SELECT 0 AS rank, {LName} AS lname, gid, group_id, type, name, face_url, introduction, member_count, max_members, apply_join_option
                  FROM groups
                  WHERE app_id = @appId AND {Shown} AND {Prefix}
@@ -86,6 +87,7 @@ public sealed class GroupSearch(ReadRouter reads, TimeProvider clock)
             await c.ExecuteAsync(new CommandDefinition("SET LOCAL plan_cache_mode = force_custom_plan", transaction: tx, cancellationToken: ct));
             const string LUser = "(lower(user_id) COLLATE \"C\")";
             var members = await c.QueryAsync<MemberRow>(new CommandDefinition($"""
+                /* SearchMembers */
                 SELECT {MemberRepository.MemberColumns} FROM group_members
                 WHERE gid = @gid
                   AND (({LUser} >= (lower(@q) COLLATE "C") AND {LUser} < ((lower(@q) || chr(1114111)) COLLATE "C")
