@@ -48,12 +48,14 @@ public sealed class GroupSearch(ReadRouter reads, TimeProvider clock)
                    AND (@afterRank < 0 OR (@afterRank = 0 AND ({LName}, gid) > (@afterName COLLATE "C", @afterGid)))
                  ORDER BY {LName}, gid LIMIT @take)
                 UNION ALL
-                (SELECT 1, {LName}, gid, group_id, type, name, face_url, introduction, member_count, max_members, apply_join_option
-                 FROM groups
-                 WHERE app_id = @appId AND {Shown} AND lower(name) LIKE '%' || lower(@esc) || '%'
-                   AND lower(name) NOT LIKE lower(@esc) || '%'
-                   AND (@afterRank < 1 OR ({LName}, gid) > (@afterName COLLATE "C", @afterGid))
-                 ORDER BY {LName}, gid LIMIT @take)
+                (SELECT 1, c.lname, g.gid, g.group_id, g.type, g.name, g.face_url, g.introduction, g.member_count, g.max_members, g.apply_join_option
+                 FROM (SELECT {LName} AS lname, gid FROM groups
+                       WHERE app_id = @appId AND {Shown} AND lower(name) LIKE '%' || lower(@esc) || '%'
+                         AND lower(name) NOT LIKE lower(@esc) || '%'
+                         AND (@afterRank < 1 OR ({LName}, gid) > (@afterName COLLATE "C", @afterGid))
+                       ORDER BY {LName}, gid LIMIT @take) c
+                 JOIN groups g ON g.gid = c.gid
+                 ORDER BY c.lname, c.gid)
                 ORDER BY rank, lname, gid LIMIT @take
                 """, new
             {

@@ -12,8 +12,10 @@ CREATE INDEX group_events_messages ON group_events (gid, seq) WHERE type = 'Mess
 
 -- SearchGroups: what SearchGroup shows non-members (live, not Private, not disabled). Prefix
 -- matches come from the btree (a range on the lowered name in byte order, which is also the
--- order answered), substrings from the trigram index.
-CREATE INDEX groups_search_prefix ON groups (app_id, (lower(name) COLLATE "C"), gid)
+-- order answered), substrings from the trigram index. The btree carries the name itself, so a
+-- query too short for trigrams (1-2 letters) that matches rarely is an index-only walk, not a
+-- heap fetch per group.
+CREATE INDEX groups_search_prefix ON groups (app_id, (lower(name) COLLATE "C"), gid) INCLUDE (name)
     WHERE dissolved_at IS NULL AND type <> 'Private' AND NOT disabled;
 CREATE INDEX groups_search_trgm ON groups USING gin (lower(name) gin_trgm_ops)
     WHERE dissolved_at IS NULL AND type <> 'Private' AND NOT disabled;
