@@ -97,6 +97,14 @@ mkdir -p "$LOGS" "$RUN"
 
 # ------------------------------------------------------------------ bootstrap
 ensure_packages
+# The web sample's real-browser test (tests/e2e/web-browser.test.mjs) drives Debian's chromium.
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (apt-get)"
+  sudo_=(); ((EUID == 0)) || sudo_=(sudo)
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || die "could not install chromium"
+fi
 for tool in dotnet node npm; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done

@@ -16,6 +16,9 @@ return await CommandLine.RunAsync(async () =>
         "sync" => await SyncScenario.RunAsync(bench),
         "manygroups" => await ManyGroupsScenario.RunAsync(bench),
         "syncload" => await SyncLoadScenario.RunAsync(bench),
+        "search" => await SearchScenario.RunAsync(bench),
+        "history" => await HistoryScenario.RunAsync(bench),
+        "probe" => await ProbeScenario.RunAsync(bench),
         _ => throw new ArgumentException($"unknown scenario '{options.Scenario}'"),
     };
 }, Options.Usage, "scenario");

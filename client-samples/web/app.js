@@ -246,6 +246,37 @@ class RealtimeWebClient {
     this.save();
   }
 
+  /**
+   * One page of a group's message history (SPEC §9 GetMessages), newest first: `before` is the
+   * oldest seq the page holds so far (absent: the newest). Resolves to { items, hasMore }.
+   */
+  history(groupId, before, limit = 50) {
+    return this.invoke("GetMessages", before === undefined ? { groupId, limit } : { groupId, before, limit });
+  }
+
+  /** Scrolls back: the next older page of a group, kept in this.older[groupId] = { oldest, hasMore }. */
+  async olderMessages(groupId, limit = 50) {
+    const state = (this.older ??= new Map()).get(groupId);
+    if (state && !state.hasMore) return [];
+    const page = await this.history(groupId, state?.oldest, limit);
+    this.older.set(groupId, { oldest: page.items.at(-1)?.seq ?? state?.oldest, hasMore: page.hasMore });
+    return page.items;
+  }
+
+  /** An invite link to share: { code, … } from CreateInviteLink, and `url`, this page with ?join=<code>. */
+  async createInviteLink(groupId, pageUrl, settings = {}) {
+    const link = await this.invoke("CreateInviteLink", { groupId, ...settings });
+    const url = new URL(pageUrl);
+    url.search = "";
+    url.searchParams.set("join", link.code);
+    return { ...link, url: url.toString() };
+  }
+
+  /** Joins by an invite link's code: { result: "Joined" | "Pending", groupId, pendingId? }. */
+  joinByLink(code) {
+    return this.invoke("JoinByInviteLink", { code, requestId: `join-${code}` });
+  }
+
   async joinedGroups() {
     const all = [];
     for (let offset = 0; ; ) {
@@ -326,7 +357,7 @@ if (typeof document !== "undefined") {
   function setConnected(connected) {
     $("connect").disabled = connected;
     $("disconnect").disabled = !connected;
-    for (const id of ["send", "create", "join", "refresh", "sync"]) $(id).disabled = !connected;
+    for (const id of ["send", "create", "join", "refresh", "sync", "history-load", "history-more", "invite", "join-link"]) $(id).disabled = !connected;
   }
 
   /** Runs a UI action; server errors read "[Code] message". */
@@ -360,6 +391,12 @@ if (typeof document !== "undefined") {
       }
       setConnected(true);
       await refreshGroups();
+      // Opened from an invite link (?join=<code>): join once connected, then drop the code from the address.
+      const code = new URLSearchParams(location.search).get("join");
+      if (code) {
+        history.replaceState(null, "", location.pathname);
+        await joinByLink(code);
+      }
     });
 
   $("disconnect").onclick = () =>
@@ -395,6 +432,60 @@ if (typeof document !== "undefined") {
       const groupId = $("join-id").value.trim();
       const r = await client.invoke("ApplyToJoin", { groupId, requestId: crypto.randomUUID() });
       log(r.result === "Pending" ? `join request ${r.pendingId} waits for approval` : `joined ${groupId}`, "info");
+    });
+
+  // History: the chosen group's messages, scrolled back a page at a time.
+  let historyGroup = null;
+  function showHistory(items, older) {
+    const box = $("history");
+    const lines = items.map((e) => {
+      const line = document.createElement("div");
+      line.className = "line message";
+      line.dataset.seq = e.seq;
+      line.textContent = `#${e.seq} ${e.data.sender}: ${e.data.text ?? show(e.data.payload)}`;
+      return line;
+    });
+    // Newest first from the server; the box reads oldest at the top.
+    lines.reverse();
+    if (older) box.prepend(...lines);
+    else box.replaceChildren(...lines);
+  }
+
+  async function loadHistory(older) {
+    const groupId = $("send-group").value;
+    if (!groupId) return;
+    if (!older || historyGroup !== groupId) {
+      historyGroup = groupId;
+      client.older?.delete(groupId);
+      showHistory(await client.olderMessages(groupId), false);
+    } else {
+      showHistory(await client.olderMessages(groupId), true);
+    }
+    $("history-more").disabled = client.older.get(groupId)?.hasMore === false;
+  }
+
+  $("history-load").onclick = () => action(() => loadHistory(false));
+  $("history-more").onclick = () => action(() => loadHistory(true));
+
+  $("invite").onclick = () =>
+    action(async () => {
+      const groupId = $("send-group").value;
+      if (!groupId) throw new Error("pick a group first");
+      const link = await client.createInviteLink(groupId, location.href);
+      $("invite-url").value = link.url;
+      log(`invite link for ${groupId}: ${link.url} (expires ${link.expiresAt})`, "info");
+    });
+
+  async function joinByLink(code) {
+    const r = await client.joinByLink(code);
+    log(r.result === "Pending" ? `join request ${r.pendingId} to ${r.groupId} waits for approval` : `joined ${r.groupId} by invite link`, "info");
+    await refreshGroups();
+  }
+
+  $("join-link").onclick = () =>
+    action(async () => {
+      const code = $("link-code").value.trim();
+      if (code) await joinByLink(code);
     });
 
   $("refresh").onclick = () => action(refreshGroups);

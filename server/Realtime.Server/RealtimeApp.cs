@@ -10,6 +10,7 @@ using Realtime.Backplane.Redis;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.History;
 using Realtime.Server.Membership;
 using Realtime.Server.Messaging;
 using Npgsql;
@@ -130,6 +131,7 @@ public static class RealtimeApp
         services.AddSingleton<UserListCommands>();
         services.AddSingleton<MessageCommands>();
         services.AddSingleton<SyncService>();
+        services.AddHistoryLinksSearch();
         services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
         services.AddHttpClient(BeforeCallbacks.HttpClientName);
         services.AddSingleton<BeforeCallbacks>();

@@ -193,6 +193,60 @@ test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFrom
   }
 });
 
+test("webSample_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () => {
+  const RealtimeWebClient = loadWebClientClass();
+  const o = await owner(NODE1);
+  const [reader, joiner] = [uniqueId("hist"), uniqueId("link")];
+  const make = (user, url, feed) =>
+    new RealtimeWebClient({
+      url, token: makeToken({ user }), device: uniqueId("browser"), storage: memoryStorage(),
+      onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }),
+    });
+  const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("hist"), members: [reader] });
+  const sent = [];
+  for (let i = 0; i < 7; i++) sent.push((await invoke(o.connection, "SendMessage", { groupId, text: `h${i}` })).seq);
+
+  const readerFeed = new Feed();
+  const web = make(reader, NODE2, readerFeed);
+  const joinerFeed = new Feed();
+  const other = make(joiner, NODE1, joinerFeed);
+  try {
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    // Scrolling back three at a time: every message once, newest first, then nothing more.
+    const seen = [];
+    for (let page = 0; page < 5; page++) {
+      const items = await web.olderMessages(groupId, 3);
+      if (items.length === 0) break;
+      seen.push(...items.map((e) => [e.seq, e.data.text]));
+    }
+    assert.deepEqual(seen, sent.map((seq, i) => [seq, `h${i}`]).reverse());
+    // (Arrays made inside the vm have that realm's prototype: compared by length or spread.)
+    assert.equal((await web.olderMessages(groupId, 3)).length, 0, "nothing older");
+
+    // The reader may not invite (Public: AdminsOnly); the owner's link opens the page with ?join=<code>.
+    await assert.rejects(web.createInviteLink(groupId, "http://127.0.0.1:8090/"), /\[InviteNotAllowed\]/);
+    const link = await invoke(o.connection, "CreateInviteLink", { groupId, maxUses: 1 });
+    const pageUrl = `http://127.0.0.1:8090/index.html?join=${link.code}`;
+    await withTimeout(other.connect(), TIMEOUT_MS, "other.connect()");
+    const code = new URL(pageUrl).searchParams.get("join");
+    const joined = await other.joinByLink(code);
+    assert.deepEqual([joined.result, joined.groupId], ["Joined", groupId]);
+    const system = await joinerFeed.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
+    assert.equal(system.item.data.inviter, o.user);
+    // A late joiner's history starts at its join.
+    assert.equal((await other.olderMessages(groupId)).length, 0);
+    const after = await invoke(o.connection, "SendMessage", { groupId, text: "welcome" });
+    await joinerFeed.waitFor((p) => p.kind === "GroupEvent" && p.item.seq === after.seq, "the message after the join");
+    other.older.delete(groupId);
+    assert.deepEqual([...(await other.olderMessages(groupId))].map((e) => e.data.text), ["welcome"]);
+    // The link was for one use: a second holder gets the one answer for every dead link.
+    await assert.rejects(web.joinByLink(code), /\[InviteLinkInvalid\]/);
+  } finally {
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+    await withTimeout(other.disconnect(), TIMEOUT_MS, "other.disconnect()").catch(() => {});
+  }
+});
+
 // ------------------------------------------------------------------------------ node sample
 
 const cliReady = existsSync(`${SAMPLES}node/node_modules/@microsoft/signalr/package.json`);

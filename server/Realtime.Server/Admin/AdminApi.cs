@@ -31,6 +31,7 @@ public static class AdminApi
         GroupEndpoints.Map(app);
         MemberEndpoints.Map(app);
         TokenEndpoints.Map(app);
+        HistoryEndpoints.Map(app);
         return endpoints;
     }
 

@@ -494,6 +494,22 @@ internal static class SweepTables
             Rid(),
         ], []),
         new("WhoAmI", "WhoAmI", "O", null, []),
+        // SPEC §9: history, invite links, search.
+        new("GetMessages", "GetMessages", "M", [Group(), Long("before", "100", 1), Int("limit", "10", 1, 200), Rid()], []),
+        new("CreateInviteLink", "CreateInviteLink", "O",
+            [Group(), Int("maxUses", "10", 1, 100_000), Long("expiresInSeconds", "3600", 60, 30L * 24 * 3600), Bool("needsApproval", "false"), Rid()], []),
+        new("GetInviteLinks", "GetInviteLinks", "O", [Group(), Rid()], []),
+        new("RevokeInviteLink", "RevokeInviteLink", "O", [new("code", FieldKind.Token, Q("«LINK»")) { Required = true }, Rid()], []),
+        new("JoinByInviteLink", "JoinByInviteLink", "Y", [new("code", FieldKind.Token, Q("«LINK»")) { Required = true }, Text("message", 256, "hi"), Rid()], []),
+        new("SearchGroups", "SearchGroups", "X",
+        [
+            Text("query", 64, "Sweep") with { Required = true, AlsoInvalid = [("empty", Q(""))] },
+            Int("limit", "10", 1, 50),
+            new("cursor", FieldKind.Token) { AlsoInvalid = [("not one of ours", Q("AAAAAAAAAAAA")), ("garbage", Q("garbage!"))] },
+            Rid(),
+        ], []),
+        new("SearchMembers", "SearchMembers", "O",
+            [Group(), Text("query", 64, "sw") with { Required = true, AlsoInvalid = [("empty", Q(""))] }, Int("limit", "10", 1, 100), Rid()], []),
     ];
 
     private static FieldSpec PathGroup(string name = "id") => new(name, FieldKind.GroupId, "«GP»");
@@ -553,5 +569,7 @@ internal static class SweepTables
             [Users("usernames", "[\"«M»\"]"), Long("mute_duration", "60000", 1, 30L * 24 * 3600 * 1000) with { Required = true }]),
         new("UnmuteChatGroupMembers", "DELETE", "/chatgroups/{id}/mute/{users}", [PathGroup(), new("users", FieldKind.UserIds, "«M»")], [], null),
         new("IssueUserToken", "POST", "/token", [], [], [User("username", "«TOK»"), Long("ttl", "3600", 1, 30L * 24 * 3600)]),
+        new("GetChatGroupMessages", "GET", "/chatgroups/{id}/messages", [PathGroup()],
+            [new("before", "100", 1, long.MaxValue), new("limit", "10", 1, 200)], null),
     ];
 }

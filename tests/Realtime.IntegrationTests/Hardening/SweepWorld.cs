@@ -82,7 +82,7 @@ internal sealed class SweepWorld : IAsyncDisposable
 
     public SweepRest Rest { get; }
 
-    /// <summary>A placeholder's value: O, A, M, X, Y, B, Z, NEW, NEW2, TOK (users); GP, GV, NEWG, RESTG (groups); P, VER, EPOCH.</summary>
+    /// <summary>A placeholder's value: O, A, M, X, Y, B, Z, NEW, NEW2, TOK (users); GP, GV, NEWG, RESTG (groups); P, VER, EPOCH, LINK (an invite link to GP).</summary>
     public string this[string key] => _values[key];
 
     /// <summary>The users whose reads make up the snapshot.</summary>
@@ -105,6 +105,8 @@ internal sealed class SweepWorld : IAsyncDisposable
         w._values["VER"] = groups.GetProperty("groups")[0].Long("version").ToString(System.Globalization.CultureInfo.InvariantCulture);
         var joined = await w.Hub.CallAsync(O, "GetJoinedGroups", """[{"limit":1000}]""");
         w._values["EPOCH"] = joined.GetProperty("groups").EnumerateArray().Single(g => g.Str("groupId") == GV).Str("epoch");
+        var link = await w.Hub.CallAsync(O, "CreateInviteLink", $$"""[{"groupId":"{{GP}}","maxUses":5}]""");
+        w._values["LINK"] = link.Str("code");
         return w;
     }
 
@@ -142,6 +144,7 @@ internal sealed class SweepWorld : IAsyncDisposable
             s[$"GetMembers {g}"] = (await Hub.CallAsync(O, "GetMembers", $$"""[{"groupId":"{{g}}","limit":500}]""")).GetRawText();
             s[$"GetBlocklist {g}"] = (await Hub.CallAsync(O, "GetBlocklist", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
             s[$"GetAllowlist {g}"] = (await Hub.CallAsync(O, "GetAllowlist", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
+            s[$"GetInviteLinks {g}"] = (await Hub.CallAsync(O, "GetInviteLinks", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
         }
         foreach (var user in Users)
         {
