@@ -7,7 +7,7 @@
 #
 # Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
 # Redis .data/test-redis on 127.0.0.1:26380, a Redis Cluster (3 masters, 3 replicas)
-# .data/test-redis-cluster on 127.0.0.1:27000-27005, e2e nodes on 5091 and 5092, logs in
+# .data/test-redis-cluster on 127.0.0.1:27000-27005 (bus 27010-27015), e2e nodes on 5091 and 5092, logs in
 # .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
 set -uo pipefail
 
@@ -19,7 +19,7 @@ source "$REPO_ROOT/scripts/lib.sh"
 # Each port may be moved with an environment variable of the same name (two runs side by side).
 PG_TEST_PORT="${PG_TEST_PORT:-25433}"
 REDIS_TEST_PORT="${REDIS_TEST_PORT:-26380}"
-REDIS_CLUSTER_TEST_PORT="${REDIS_CLUSTER_TEST_PORT:-27000}" # and the next five
+REDIS_CLUSTER_TEST_PORT="${REDIS_CLUSTER_TEST_PORT:-27000}" # the next five, and +10..+15 for the cluster bus
 E2E_PORT1="${E2E_PORT1:-5091}"
 E2E_PORT2="${E2E_PORT2:-5092}"
 E2E_DB=realtime_e2e
