@@ -202,6 +202,7 @@ test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TE
   // The endpoint is a loopback port where nothing listens (the e2e nodes allow http to loopback, as Development does).
   const ecdh = createECDH("prime256v1");
   ecdh.generateKeys();
+  const auth = randomBytes(16).toString("base64url");
   const endpoint = `http://127.0.0.1:9/push/${uniqueId("sub")}`;
   const calls = [];
   let subscription = null;
@@ -212,7 +213,7 @@ test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TE
         calls.push(["subscribe", { ...options }]); // a plain object of this realm (app.js runs in a vm)
         subscription = {
           endpoint,
-          toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: ecdh.getPublicKey("base64url"), auth: randomBytes(16).toString("base64url") } }),
+          toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: ecdh.getPublicKey("base64url"), auth } }),
           unsubscribe: async () => {
             calls.push(["unsubscribe"]);
             subscription = null;

@@ -9,7 +9,7 @@ public sealed class RateLimitFilter(RealtimeRateLimiter limiter) : IHubFilter
     /// <summary>Methods that only read; every hub method not named here or below is a write.</summary>
     private static readonly HashSet<string> Reads = new(StringComparer.OrdinalIgnoreCase)
     {
-        "GetGroups", "SearchGroup", "GetJoinedGroups", "GetPendingItems", "GetMembers", "GetBlocklist", "GetAllowlist", "Sync", "WhoAmI",
+        "GetGroups", "SearchGroup", "GetJoinedGroups", "GetPendingItems", "GetMembers", "GetBlocklist", "GetAllowlist", "Sync", "WhoAmI", "GetWebPushKey",
     };
 
     public static RateClass ClassOf(string method) =>
