@@ -186,7 +186,16 @@ run_e2e() {
     ASPNETCORE_ENVIRONMENT=Development
     "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=$E2E_DB"
     "ConnectionStrings__Redis=127.0.0.1:$REDIS_TEST_PORT"
+    # Web Push for the demo app (the web sample's round trip): a fresh VAPID pair from the server's own verb.
+    "Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001"
+    Realtime__WebPush__AllowLoopbackHttp=true
   )
+  local vapid
+  if ! vapid="$(dotnet "$SERVER_DLL" vapid-keys --app demo)"; then
+    step_failed "vapid-keys"
+    return
+  fi
+  mapfile -t -O "${#env[@]}" env <<<"$vapid"
   NODE_PIDFILES+=("$RUN/e2e-node-1.pid" "$RUN/e2e-node-2.pid")
   # One after the other: the second node finds the migrations applied.
   log "starting e2e nodes on $E2E_PORT1 and $E2E_PORT2 (logs in $LOGS)"

@@ -131,6 +131,33 @@ class RealtimeWebClient {
     return next;
   }
 
+  /** What RegisterPushSubscription takes, from a PushSubscription's toJSON() (its expirationTime is not sent). */
+  static pushSubscriptionArgument(json) {
+    return { endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } };
+  }
+
+  /**
+   * Web Push (SPEC §7): subscribes this browser through a service worker registration with the app's VAPID
+   * key and registers the subscription, so that pushes arrive while no tab of the page is open.
+   */
+  async enableWebPush(registration) {
+    const { publicKey } = await this.invoke("GetWebPushKey");
+    if (!publicKey) throw new Error("web push is not configured on the server for this app");
+    const subscription =
+      (await registration.pushManager.getSubscription()) ??
+      (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey }));
+    return this.invoke("RegisterPushSubscription", RealtimeWebClient.pushSubscriptionArgument(subscription.toJSON()));
+  }
+
+  /** Unregisters this browser's subscription from the server, then unsubscribes it; null when there is none. */
+  async disableWebPush(registration) {
+    const subscription = await registration.pushManager.getSubscription();
+    if (!subscription) return null;
+    const result = await this.invoke("UnregisterPushSubscription", { endpoint: subscription.endpoint });
+    await subscription.unsubscribe();
+    return result;
+  }
+
   wantSync() {
     if (this.syncWanted) return;
     this.syncWanted = true;
@@ -357,7 +384,7 @@ if (typeof document !== "undefined") {
   function setConnected(connected) {
     $("connect").disabled = connected;
     $("disconnect").disabled = !connected;
-    for (const id of ["send", "create", "join", "refresh", "sync", "history-load", "history-more", "invite", "join-link"]) $(id).disabled = !connected;
+    for (const id of ["send", "create", "join", "refresh", "sync", "history-load", "history-more", "invite", "join-link", "push-on", "push-off"]) $(id).disabled = !connected;
   }
 
   /** Runs a UI action; server errors read "[Code] message". */
@@ -486,6 +513,26 @@ if (typeof document !== "undefined") {
     action(async () => {
       const code = $("link-code").value.trim();
       if (code) await joinByLink(code);
+    });
+
+  /** The service worker (sw.js) shows the notifications; http://127.0.0.1 and https pages may register one. */
+  async function pushRegistration() {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+    await navigator.serviceWorker.register("sw.js");
+    return navigator.serviceWorker.ready;
+  }
+
+  $("push-on").onclick = () =>
+    action(async () => {
+      if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this page");
+      const r = await client.enableWebPush(await pushRegistration());
+      log(`web push on (${r.subscriptions} subscription${r.subscriptions === 1 ? "" : "s"} for this user): close the tab and get a message`, "info");
+    });
+
+  $("push-off").onclick = () =>
+    action(async () => {
+      const r = await client.disableWebPush(await pushRegistration());
+      log(r ? "web push off for this browser" : "this browser had no web push subscription", "info");
     });
 
   $("refresh").onclick = () => action(refreshGroups);

@@ -24,6 +24,7 @@ using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
 using Realtime.Server.RateLimits;
 using Realtime.Server.Terminals;
+using Realtime.Server.WebPush;
 
 namespace Realtime.Server;
 
@@ -56,6 +57,8 @@ public static class RealtimeApp
         // Created now, so the exporter sees every instrument and counts from the first command.
         app.Services.GetRequiredService<PrometheusExporter>();
         app.Services.GetRequiredService<RealtimeMetrics>();
+        // Now, so that a bad VAPID key stops the node at start-up, not its first push.
+        app.Services.GetRequiredService<VapidKeys>();
         var terminals = app.Services.GetRequiredService<LocalTerminals>();
         app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
@@ -136,6 +139,7 @@ public static class RealtimeApp
         services.AddHttpClient(BeforeCallbacks.HttpClientName);
         services.AddSingleton<BeforeCallbacks>();
         services.AddSingleton<OutboxSignal>();
+        services.AddWebPush(configuration);
         services.AddSingleton<OutboxWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
         services.AddSingleton<Presence>();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
 using Realtime.Server.Data;
 using Realtime.Server.Operations;
+using Realtime.Server.WebPush;
 
 namespace Realtime.Server.Callbacks;
 
@@ -40,7 +41,7 @@ public sealed class OutboxSignal
 /// </summary>
 public sealed partial class OutboxWorker(
     Db db, AppRegistry apps, IHttpClientFactory http, OutboxSignal signal, RealtimeMetrics metrics,
-    IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
+    WebPushFanOut webPushFanOut, WebPushSender webPush, IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
 {
     private const int BatchSize = 32;
 
@@ -103,10 +104,12 @@ public sealed partial class OutboxWorker(
     {
         string? error = null;
         var sending = false;
+        var retry = true;
         try
         {
-            var (url, body) = await RequestOfAsync(row, ct);
-            if (url is not null && body is not null)
+            if (row.Kind == WebPushFanOut.Kind)
+                (sending, (error, retry)) = (true, await webPush.SendAsync(row.AppId, row.DeliveryId, row.Payload, ct));
+            else if (await RequestOfAsync(row, ct) is (string url, string body))
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(O.RequestTimeout);
@@ -129,7 +132,8 @@ public sealed partial class OutboxWorker(
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var giveUp = error is not null && row.Attempts >= O.MaxAttempts;
+        var giveUp = error is not null && (!retry || row.Attempts >= O.MaxAttempts);
+        if (giveUp && retry && row.Kind == WebPushFanOut.Kind) webPush.GaveUp();
         var delay = TimeSpan.FromTicks(Math.Min(O.MaxRetryDelay.Ticks, O.RetryBase.Ticks * (1L << Math.Min(row.Attempts - 1, 30))));
         await using var c = await db.OpenAsync(CancellationToken.None);
         await c.ExecuteAsync(error is null
@@ -164,7 +168,7 @@ public sealed partial class OutboxWorker(
     {
         if (!apps.TryGet(row.AppId, out var app)) return (null, null);
         if (row.Kind == OutboxItem.CallbackKind) return (app.CallbackUrl, string.IsNullOrEmpty(app.CallbackUrl) ? null : row.Payload);
-        if (string.IsNullOrEmpty(app.PushUrl)) return (null, null);
+        if (!OfflinePush.Wanted(app)) return (null, null);
 
         var payload = JsonDocument.Parse(row.Payload).RootElement;
         var body = new Dictionary<string, object?> { ["appId"] = row.AppId, ["deliveryId"] = row.DeliveryId };
@@ -187,6 +191,9 @@ public sealed partial class OutboxWorker(
             default:
                 throw new InvalidOperationException($"unknown push kind '{kind}'");
         }
+        // The same push also goes to the users' browsers, each subscription a row of its own (idempotent on a retry).
+        if (app.WebPush.Enabled) await webPushFanOut.QueueAsync(row.AppId, app, row.DeliveryId, body, ct);
+        if (string.IsNullOrEmpty(app.PushUrl)) return (null, null);
         return (app.PushUrl, JsonSerializer.Serialize(body, RealtimeJson.Options));
     }
 

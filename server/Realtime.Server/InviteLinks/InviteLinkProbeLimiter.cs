@@ -33,9 +33,10 @@ public sealed class InviteLinkProbeLimiter(AppRegistry apps) : IDisposable
     /// <summary>RateLimited when the user has no failure left to spend; spends nothing.</summary>
     public void ThrowIfExhausted(string appId, string userId)
     {
-        using var lease = _failures.AttemptAcquire((appId, userId), 0);
-        if (lease.IsAcquired) return;
-        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : Period(appId);
+        // A whole failure must be left: the bucket refills in fractions of a token, and asking for zero
+        // permits succeeds on any fraction (a limited user got one more lookup that way, intermittently).
+        if (_failures.GetStatistics((appId, userId)) is not { CurrentAvailablePermits: < 1 }) return;
+        var wait = Period(appId);
         throw new RealtimeException(ErrorCode.RateLimited, string.Create(CultureInfo.InvariantCulture,
             $"too many invalid invite links; retry after {Math.Ceiling(wait.TotalMilliseconds):0} ms")) { RetryAfter = wait };
     }

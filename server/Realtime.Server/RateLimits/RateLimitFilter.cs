@@ -10,7 +10,7 @@ public sealed class RateLimitFilter(RealtimeRateLimiter limiter) : IHubFilter
     private static readonly HashSet<string> Reads = new(StringComparer.OrdinalIgnoreCase)
     {
         "GetGroups", "SearchGroup", "GetJoinedGroups", "GetPendingItems", "GetMembers", "GetBlocklist", "GetAllowlist", "Sync", "WhoAmI",
-        "GetMessages", "GetInviteLinks", "SearchGroups", "SearchMembers",
+        "GetMessages", "GetInviteLinks", "SearchGroups", "SearchMembers", "GetWebPushKey",
     };
 
     public static RateClass ClassOf(string method) =>
