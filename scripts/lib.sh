@@ -244,8 +244,10 @@ redis_stop() {
 
 # redis_cluster_start DIR BASEPORT
 # Starts a private Redis Cluster on 127.0.0.1: three masters on BASEPORT..BASEPORT+2 and one
-# replica each on BASEPORT+3..BASEPORT+5, no persistence, each node's files in DIR/PORT. Always
-# a fresh cluster (the test command's mode). Sets REDIS_CLUSTER_DIR and REDIS_CLUSTER_PORTS.
+# replica each on BASEPORT+3..BASEPORT+5, their cluster-bus ports on BASEPORT+10..BASEPORT+15
+# (Redis' default, port+10000, would fall in the ephemeral range, where any outgoing connection
+# may hold it), no persistence, each node's files in DIR/PORT. Always a fresh cluster (the test
+# command's mode). Sets REDIS_CLUSTER_DIR and REDIS_CLUSTER_PORTS.
 redis_cluster_start() {
   local dir="$1" base="$2" port i
   mkdir -p "$dir"
@@ -259,7 +261,7 @@ redis_cluster_start() {
     redis_ping "$port" && die "something else already answers as Redis on 127.0.0.1:$port"
     rm -rf "${dir:?}/$port" && mkdir -p "$dir/$port"
     redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-      --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 \
+      --cluster-enabled yes --cluster-port "$((base + 10 + i))" --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 \
       --daemonize yes --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" --dir "$dir/$port" \
       || die "redis-server (cluster node $port) did not start"
   done
@@ -268,7 +270,7 @@ redis_cluster_start() {
       redis_ping "$port" && break
       sleep 0.25
     done
-    redis_ping "$port" || die "cluster node 127.0.0.1:$port did not answer PING within 15 s"
+    redis_ping "$port" || { tail -n 20 "$dir/$port/redis.log" >&2; die "cluster node 127.0.0.1:$port did not answer PING within 15 s"; }
   done
   log "creating Redis Cluster on 127.0.0.1:${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[5]} (3 masters, 3 replicas)"
   redis-cli --cluster create $(printf '127.0.0.1:%s ' "${REDIS_CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes \

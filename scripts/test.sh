@@ -7,7 +7,7 @@
 #
 # Own ports and dirs, apart from scripts/run.sh: PostgreSQL .data/test-pg on 127.0.0.1:25433,
 # Redis .data/test-redis on 127.0.0.1:26380, a Redis Cluster (3 masters, 3 replicas)
-# .data/test-redis-cluster on 127.0.0.1:27000-27005, e2e nodes on 5091 and 5092, logs in
+# .data/test-redis-cluster on 127.0.0.1:27000-27005 (bus 27010-27015), e2e nodes on 5091 and 5092, logs in
 # .data/test-logs. Everything it starts is stopped on exit, also on failure or Ctrl-C.
 set -uo pipefail
 
@@ -19,7 +19,7 @@ source "$REPO_ROOT/scripts/lib.sh"
 # Each port may be moved with an environment variable of the same name (two runs side by side).
 PG_TEST_PORT="${PG_TEST_PORT:-25433}"
 REDIS_TEST_PORT="${REDIS_TEST_PORT:-26380}"
-REDIS_CLUSTER_TEST_PORT="${REDIS_CLUSTER_TEST_PORT:-27000}" # and the next five
+REDIS_CLUSTER_TEST_PORT="${REDIS_CLUSTER_TEST_PORT:-27000}" # the next five, and +10..+15 for the cluster bus
 E2E_PORT1="${E2E_PORT1:-5091}"
 E2E_PORT2="${E2E_PORT2:-5092}"
 E2E_DB=realtime_e2e
@@ -97,6 +97,14 @@ mkdir -p "$LOGS" "$RUN"
 
 # ------------------------------------------------------------------ bootstrap
 ensure_packages
+# The web sample's real-browser test (tests/e2e/web-browser.test.mjs) drives Debian's chromium.
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (apt-get)"
+  sudo_=(); ((EUID == 0)) || sudo_=(sudo)
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || die "could not install chromium"
+fi
 for tool in dotnet node npm; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done
@@ -178,7 +186,16 @@ run_e2e() {
     ASPNETCORE_ENVIRONMENT=Development
     "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_TEST_PORT;Username=postgres;Database=$E2E_DB"
     "ConnectionStrings__Redis=127.0.0.1:$REDIS_TEST_PORT"
+    # Web Push for the demo app (the web sample's round trip): a fresh VAPID pair from the server's own verb.
+    "Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001"
+    Realtime__WebPush__AllowLoopbackHttp=true
   )
+  local vapid
+  if ! vapid="$(dotnet "$SERVER_DLL" vapid-keys --app demo)"; then
+    step_failed "vapid-keys"
+    return
+  fi
+  mapfile -t -O "${#env[@]}" env <<<"$vapid"
   NODE_PIDFILES+=("$RUN/e2e-node-1.pid" "$RUN/e2e-node-2.pid")
   # One after the other: the second node finds the migrations applied.
   log "starting e2e nodes on $E2E_PORT1 and $E2E_PORT2 (logs in $LOGS)"

@@ -7,7 +7,7 @@ public sealed record Options(
     string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret)
 {
     public const string Usage =
-        "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload|groupstate> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
+        "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload|search|history|probe|groupstate> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
         "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S]";
 
     // The secret of the Development-only `demo` app (README); useless against a production node.
@@ -44,7 +44,7 @@ public sealed record Options(
             // A user may be in at most Realtime:JoinedGroupLimit (1000) counted groups.
             Groups: Int("groups", 1000, 1000),
             Events: Int("events", 2, 1000),
-            Rounds: Int("rounds", 20, 200),
+            Rounds: Int("rounds", 20, 1000),
             App: Get("app", "demo"),
             Secret: Get("secret", DemoSecret));
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}");

@@ -17,6 +17,9 @@ return await CommandLine.RunAsync(async () =>
         "manygroups" => await ManyGroupsScenario.RunAsync(bench),
         "syncload" => await SyncLoadScenario.RunAsync(bench),
         "groupstate" => await GroupStateScenario.RunAsync(bench),
+        "search" => await SearchScenario.RunAsync(bench),
+        "history" => await HistoryScenario.RunAsync(bench),
+        "probe" => await ProbeScenario.RunAsync(bench),
         _ => throw new ArgumentException($"unknown scenario '{options.Scenario}'"),
     };
 }, Options.Usage, "scenario");

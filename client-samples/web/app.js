@@ -131,6 +131,33 @@ class RealtimeWebClient {
     return next;
   }
 
+  /** What RegisterPushSubscription takes, from a PushSubscription's toJSON() (its expirationTime is not sent). */
+  static pushSubscriptionArgument(json) {
+    return { endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } };
+  }
+
+  /**
+   * Web Push (SPEC §7): subscribes this browser through a service worker registration with the app's VAPID
+   * key and registers the subscription, so that pushes arrive while no tab of the page is open.
+   */
+  async enableWebPush(registration) {
+    const { publicKey } = await this.invoke("GetWebPushKey");
+    if (!publicKey) throw new Error("web push is not configured on the server for this app");
+    const subscription =
+      (await registration.pushManager.getSubscription()) ??
+      (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey }));
+    return this.invoke("RegisterPushSubscription", RealtimeWebClient.pushSubscriptionArgument(subscription.toJSON()));
+  }
+
+  /** Unregisters this browser's subscription from the server, then unsubscribes it; null when there is none. */
+  async disableWebPush(registration) {
+    const subscription = await registration.pushManager.getSubscription();
+    if (!subscription) return null;
+    const result = await this.invoke("UnregisterPushSubscription", { endpoint: subscription.endpoint });
+    await subscription.unsubscribe();
+    return result;
+  }
+
   wantSync() {
     if (this.syncWanted) return;
     this.syncWanted = true;
@@ -246,6 +273,37 @@ class RealtimeWebClient {
     this.save();
   }
 
+  /**
+   * One page of a group's message history (SPEC §9 GetMessages), newest first: `before` is the
+   * oldest seq the page holds so far (absent: the newest). Resolves to { items, hasMore }.
+   */
+  history(groupId, before, limit = 50) {
+    return this.invoke("GetMessages", before === undefined ? { groupId, limit } : { groupId, before, limit });
+  }
+
+  /** Scrolls back: the next older page of a group, kept in this.older[groupId] = { oldest, hasMore }. */
+  async olderMessages(groupId, limit = 50) {
+    const state = (this.older ??= new Map()).get(groupId);
+    if (state && !state.hasMore) return [];
+    const page = await this.history(groupId, state?.oldest, limit);
+    this.older.set(groupId, { oldest: page.items.at(-1)?.seq ?? state?.oldest, hasMore: page.hasMore });
+    return page.items;
+  }
+
+  /** An invite link to share: { code, … } from CreateInviteLink, and `url`, this page with ?join=<code>. */
+  async createInviteLink(groupId, pageUrl, settings = {}) {
+    const link = await this.invoke("CreateInviteLink", { groupId, ...settings });
+    const url = new URL(pageUrl);
+    url.search = "";
+    url.searchParams.set("join", link.code);
+    return { ...link, url: url.toString() };
+  }
+
+  /** Joins by an invite link's code: { result: "Joined" | "Pending", groupId, pendingId? }. */
+  joinByLink(code) {
+    return this.invoke("JoinByInviteLink", { code, requestId: `join-${code}` });
+  }
+
   async joinedGroups() {
     const all = [];
     for (let offset = 0; ; ) {
@@ -326,7 +384,7 @@ if (typeof document !== "undefined") {
   function setConnected(connected) {
     $("connect").disabled = connected;
     $("disconnect").disabled = !connected;
-    for (const id of ["send", "create", "join", "refresh", "sync"]) $(id).disabled = !connected;
+    for (const id of ["send", "create", "join", "refresh", "sync", "history-load", "history-more", "invite", "join-link", "push-on", "push-off"]) $(id).disabled = !connected;
   }
 
   /** Runs a UI action; server errors read "[Code] message". */
@@ -360,6 +418,12 @@ if (typeof document !== "undefined") {
       }
       setConnected(true);
       await refreshGroups();
+      // Opened from an invite link (?join=<code>): join once connected, then drop the code from the address.
+      const code = new URLSearchParams(location.search).get("join");
+      if (code) {
+        history.replaceState(null, "", location.pathname);
+        await joinByLink(code);
+      }
     });
 
   $("disconnect").onclick = () =>
@@ -419,6 +483,80 @@ if (typeof document !== "undefined") {
       const result = await client.invoke(method, request);
       log(`${method} ${groupId}: ${JSON.stringify(result)}`, "info");
       if (method === "MarkRead") await refreshGroups();
+    });
+
+  // History: the chosen group's messages, scrolled back a page at a time.
+  let historyGroup = null;
+  function showHistory(items, older) {
+    const box = $("history");
+    const lines = items.map((e) => {
+      const line = document.createElement("div");
+      line.className = "line message";
+      line.dataset.seq = e.seq;
+      line.textContent = `#${e.seq} ${e.data.sender}: ${e.data.text ?? show(e.data.payload)}`;
+      return line;
+    });
+    // Newest first from the server; the box reads oldest at the top.
+    lines.reverse();
+    if (older) box.prepend(...lines);
+    else box.replaceChildren(...lines);
+  }
+
+  async function loadHistory(older) {
+    const groupId = $("send-group").value;
+    if (!groupId) return;
+    if (!older || historyGroup !== groupId) {
+      historyGroup = groupId;
+      client.older?.delete(groupId);
+      showHistory(await client.olderMessages(groupId), false);
+    } else {
+      showHistory(await client.olderMessages(groupId), true);
+    }
+    $("history-more").disabled = client.older.get(groupId)?.hasMore === false;
+  }
+
+  $("history-load").onclick = () => action(() => loadHistory(false));
+  $("history-more").onclick = () => action(() => loadHistory(true));
+
+  $("invite").onclick = () =>
+    action(async () => {
+      const groupId = $("send-group").value;
+      if (!groupId) throw new Error("pick a group first");
+      const link = await client.createInviteLink(groupId, location.href);
+      $("invite-url").value = link.url;
+      log(`invite link for ${groupId}: ${link.url} (expires ${link.expiresAt})`, "info");
+    });
+
+  async function joinByLink(code) {
+    const r = await client.joinByLink(code);
+    log(r.result === "Pending" ? `join request ${r.pendingId} to ${r.groupId} waits for approval` : `joined ${r.groupId} by invite link`, "info");
+    await refreshGroups();
+  }
+
+  $("join-link").onclick = () =>
+    action(async () => {
+      const code = $("link-code").value.trim();
+      if (code) await joinByLink(code);
+    });
+
+  /** The service worker (sw.js) shows the notifications; http://127.0.0.1 and https pages may register one. */
+  async function pushRegistration() {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+    await navigator.serviceWorker.register("sw.js");
+    return navigator.serviceWorker.ready;
+  }
+
+  $("push-on").onclick = () =>
+    action(async () => {
+      if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this page");
+      const r = await client.enableWebPush(await pushRegistration());
+      log(`web push on (${r.subscriptions} subscription${r.subscriptions === 1 ? "" : "s"} for this user): close the tab and get a message`, "info");
+    });
+
+  $("push-off").onclick = () =>
+    action(async () => {
+      const r = await client.disableWebPush(await pushRegistration());
+      log(r ? "web push off for this browser" : "this browser had no web push subscription", "info");
     });
 
   $("refresh").onclick = () => action(refreshGroups);

@@ -8,6 +8,9 @@ if (args.Length > 0 && args[0] == "token")
     return TokenCommand.Run(args[1..], cli.Services, Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "vapid-keys")
+    return VapidKeysCommand.Run(args[1..], Console.Out, Console.Error);
+
 var app = RealtimeApp.Build(args);
 await RealtimeApp.StartAsync(app);
 await app.WaitForShutdownAsync();

@@ -10,6 +10,7 @@ using Realtime.Backplane.Redis;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
+using Realtime.Server.History;
 using Realtime.Server.Membership;
 using Realtime.Server.Messaging;
 using Npgsql;
@@ -23,6 +24,7 @@ using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
 using Realtime.Server.RateLimits;
 using Realtime.Server.Terminals;
+using Realtime.Server.WebPush;
 
 namespace Realtime.Server;
 
@@ -55,6 +57,8 @@ public static class RealtimeApp
         // Created now, so the exporter sees every instrument and counts from the first command.
         app.Services.GetRequiredService<PrometheusExporter>();
         app.Services.GetRequiredService<RealtimeMetrics>();
+        // Now, so that a bad VAPID key stops the node at start-up, not its first push.
+        app.Services.GetRequiredService<VapidKeys>();
         var terminals = app.Services.GetRequiredService<LocalTerminals>();
         app.Lifetime.ApplicationStopping.Register(terminals.CloseAll);
         return app;
@@ -131,10 +135,12 @@ public static class RealtimeApp
         services.AddSingleton<MessageCommands>();
         services.AddSingleton<Realtime.Server.GroupState.GroupStateCommands>();
         services.AddSingleton<SyncService>();
+        services.AddHistoryLinksSearch();
         services.Configure<OutboxOptions>(configuration.GetSection("Realtime:Outbox"));
         services.AddHttpClient(BeforeCallbacks.HttpClientName);
         services.AddSingleton<BeforeCallbacks>();
         services.AddSingleton<OutboxSignal>();
+        services.AddWebPush(configuration);
         services.AddSingleton<OutboxWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
         services.AddSingleton<Presence>();

@@ -6,6 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createECDH, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
@@ -191,6 +192,127 @@ test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFrom
   } finally {
     await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
   }
+});
+
+test("webSample_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () => {
+  const RealtimeWebClient = loadWebClientClass();
+  const o = await owner(NODE1);
+  const [reader, joiner] = [uniqueId("hist"), uniqueId("link")];
+  const make = (user, url, feed) =>
+    new RealtimeWebClient({
+      url, token: makeToken({ user }), device: uniqueId("browser"), storage: memoryStorage(),
+      onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }),
+    });
+  const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("hist"), members: [reader] });
+  const sent = [];
+  for (let i = 0; i < 7; i++) sent.push((await invoke(o.connection, "SendMessage", { groupId, text: `h${i}` })).seq);
+
+  const readerFeed = new Feed();
+  const web = make(reader, NODE2, readerFeed);
+  const joinerFeed = new Feed();
+  const other = make(joiner, NODE1, joinerFeed);
+  try {
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    // Scrolling back three at a time: every message once, newest first, then nothing more.
+    const seen = [];
+    for (let page = 0; page < 5; page++) {
+      const items = await web.olderMessages(groupId, 3);
+      if (items.length === 0) break;
+      seen.push(...items.map((e) => [e.seq, e.data.text]));
+    }
+    assert.deepEqual(seen, sent.map((seq, i) => [seq, `h${i}`]).reverse());
+    // (Arrays made inside the vm have that realm's prototype: compared by length or spread.)
+    assert.equal((await web.olderMessages(groupId, 3)).length, 0, "nothing older");
+
+    // The reader may not invite (Public: AdminsOnly); the owner's link opens the page with ?join=<code>.
+    await assert.rejects(web.createInviteLink(groupId, "http://127.0.0.1:8090/"), /\[InviteNotAllowed\]/);
+    const link = await invoke(o.connection, "CreateInviteLink", { groupId, maxUses: 1 });
+    const pageUrl = `http://127.0.0.1:8090/index.html?join=${link.code}`;
+    await withTimeout(other.connect(), TIMEOUT_MS, "other.connect()");
+    const code = new URL(pageUrl).searchParams.get("join");
+    const joined = await other.joinByLink(code);
+    assert.deepEqual([joined.result, joined.groupId], ["Joined", groupId]);
+    const system = await joinerFeed.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
+    assert.equal(system.item.data.inviter, o.user);
+    // A late joiner's history starts at its join.
+    assert.equal((await other.olderMessages(groupId)).length, 0);
+    const after = await invoke(o.connection, "SendMessage", { groupId, text: "welcome" });
+    await joinerFeed.waitFor((p) => p.kind === "GroupEvent" && p.item.seq === after.seq, "the message after the join");
+    other.older.delete(groupId);
+    assert.deepEqual([...(await other.olderMessages(groupId))].map((e) => e.data.text), ["welcome"]);
+    // The link was for one use: a second holder gets the one answer for every dead link.
+    await assert.rejects(web.joinByLink(code), /\[InviteLinkInvalid\]/);
+  } finally {
+    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+    await withTimeout(other.disconnect(), TIMEOUT_MS, "other.disconnect()").catch(() => {});
+  }
+});
+
+test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TEST_TIMEOUT, async () => {
+  const RealtimeWebClient = loadWebClientClass();
+  const user = uniqueId("webpush");
+  const web = new RealtimeWebClient({ url: NODE1, token: makeToken({ user }), device: uniqueId("browser"), storage: memoryStorage(), onPush: () => {}, onInfo: () => {} });
+  // A browser's side without a browser: a P-256 key pair and an auth secret, as PushManager.subscribe() makes them.
+  // The endpoint is a loopback port where nothing listens (the e2e nodes allow http to loopback, as Development does).
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  const auth = randomBytes(16).toString("base64url");
+  const endpoint = `http://127.0.0.1:9/push/${uniqueId("sub")}`;
+  const calls = [];
+  let subscription = null;
+  const registration = {
+    pushManager: {
+      getSubscription: async () => subscription,
+      subscribe: async (options) => {
+        calls.push(["subscribe", { ...options }]); // a plain object of this realm (app.js runs in a vm)
+        subscription = {
+          endpoint,
+          toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: ecdh.getPublicKey("base64url"), auth } }),
+          unsubscribe: async () => {
+            calls.push(["unsubscribe"]);
+            subscription = null;
+            return true;
+          },
+        };
+        return subscription;
+      },
+    },
+  };
+  try {
+    await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    const { publicKey } = await web.invoke("GetWebPushKey");
+    assert.match(publicKey, /^[A-Za-z0-9_-]{87}$/, "the app's VAPID public key, base64url");
+
+    const on = await withTimeout(web.enableWebPush(registration), TIMEOUT_MS, "enableWebPush");
+    assert.deepEqual({ ...on }, { endpoint, changed: true, subscriptions: 1 });
+    assert.deepEqual(calls[0], ["subscribe", { userVisibleOnly: true, applicationServerKey: publicKey }]);
+    // Again (the page reloaded): the same subscription, nothing changes.
+    assert.equal((await web.enableWebPush(registration)).changed, false);
+
+    const off = await withTimeout(web.disableWebPush(registration), TIMEOUT_MS, "disableWebPush");
+    assert.deepEqual({ ...off }, { endpoint, changed: true, subscriptions: 0 });
+    assert.deepEqual(calls.at(-1), ["unsubscribe"]);
+    assert.equal(await web.disableWebPush(registration), null);
+  } finally {
+    await web.disconnect();
+  }
+});
+
+test("webSample_ServiceWorker_ShowsANotificationPerPush", TEST_TIMEOUT, async () => {
+  const listeners = {};
+  const shown = [];
+  const self = {
+    addEventListener: (type, fn) => (listeners[type] = fn),
+    registration: { showNotification: async (title, options) => shown.push({ title, ...options }) },
+    clients: { matchAll: async () => [], openWindow: async () => null },
+  };
+  vm.runInContext(readFileSync(`${SAMPLES}web/sw.js`, "utf8"), vm.createContext({ self }), { filename: "sw.js" });
+  const body = { kind: "GroupMessage", deliveryId: "d1", users: ["bob"], message: { groupId: "g1", data: { sender: "alice", text: "hi bob" } } };
+  const waits = [];
+  listeners.push({ data: { json: () => body }, waitUntil: (p) => waits.push(p) });
+  await Promise.all(waits);
+  assert.deepEqual(shown, [{ title: "alice in g1", body: "hi bob", tag: "d1", data: body }]);
+  assert.match(readFileSync(`${SAMPLES}web/index.html`, "utf8"), /id="push-on"/);
 });
 
 // ------------------------------------------------------------------------------ node sample

@@ -32,6 +32,7 @@ public static class AdminApi
         MemberEndpoints.Map(app);
         TokenEndpoints.Map(app);
         StateEndpoints.Map(app);
+        HistoryEndpoints.Map(app);
         return endpoints;
     }
 

@@ -13,6 +13,8 @@ public sealed class AppSettings
     public int DailyGroupQuota { get; set; } = 10_000;
     public long TotalGroupQuota { get; set; } = 100_000;
     public RateLimits.RateLimitSettings RateLimits { get; set; } = new();
+    /// <summary>Web Push straight to browsers (SPEC §7): the app's VAPID key pair; off while unset.</summary>
+    public WebPush.WebPushAppSettings WebPush { get; set; } = new();
 }
 
 /// <summary>Server-wide settings (section Realtime).</summary>

@@ -23,7 +23,7 @@ public static class OfflinePush
     /// is delivered (<see cref="GroupMessageRecipientsAsync"/>), so one row serves any group size.
     /// </summary>
     public static OutboxItem? ForGroupEvent(AppSettings app, long gid, GroupEventDto evt) =>
-        evt.Type == GroupEventDto.MessageType && !string.IsNullOrEmpty(app.PushUrl)
+        evt.Type == GroupEventDto.MessageType && Wanted(app)
             ? OutboxItem.Push(new { Kind = GroupMessageKind, Gid = gid, Message = evt })
             : null;
 
@@ -31,7 +31,7 @@ public static class OfflinePush
     public static async Task<OutboxItem?> ForSystemMessagesAsync(
         NpgsqlConnection c, NpgsqlTransaction tx, string appId, AppSettings app, IReadOnlyList<(string User, SystemMessageDto Message)> messages, DateTime now)
     {
-        if (string.IsNullOrEmpty(app.PushUrl) || messages.Count == 0) return null;
+        if (!Wanted(app) || messages.Count == 0) return null;
         var recipients = messages.Select(m => m.User).Distinct(StringComparer.Ordinal).ToArray();
         var offline = (await c.QueryAsync<string>(new CommandDefinition($"""
             SELECT u FROM unnest(@recipients) AS u WHERE NOT {string.Format(Presence.OnlineCondition, "u")}
@@ -39,6 +39,9 @@ public static class OfflinePush
         var pushed = messages.Where(m => offline.Contains(m.User)).Select(m => new { m.User, m.Message }).ToList();
         return pushed.Count == 0 ? null : OutboxItem.Push(new { Kind = SystemMessageKind, Items = pushed });
     }
+
+    /// <summary>Whether the app takes offline pushes: through its gateway, or by Web Push (WebPush/).</summary>
+    public static bool Wanted(AppSettings app) => !string.IsNullOrEmpty(app.PushUrl) || app.WebPush.Enabled;
 
     public static async Task<IReadOnlyList<string>> GroupMessageRecipientsAsync(
         NpgsqlConnection c, string appId, long gid, JsonElement message, DateTime now, CancellationToken ct) =>

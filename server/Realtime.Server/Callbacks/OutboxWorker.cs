@@ -1,9 +1,11 @@
+using Npgsql;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Realtime.Server.Apps;
 using Realtime.Server.Data;
 using Realtime.Server.Operations;
+using Realtime.Server.WebPush;
 
 namespace Realtime.Server.Callbacks;
 
@@ -39,7 +41,7 @@ public sealed class OutboxSignal
 /// </summary>
 public sealed partial class OutboxWorker(
     Db db, AppRegistry apps, IHttpClientFactory http, OutboxSignal signal, RealtimeMetrics metrics,
-    IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
+    WebPushFanOut webPushFanOut, WebPushSender webPush, IOptions<OutboxOptions> options, TimeProvider clock, ILogger<OutboxWorker> logger) : BackgroundService
 {
     private const int BatchSize = 32;
 
@@ -79,22 +81,40 @@ public sealed partial class OutboxWorker(
             metrics.OutboxDepth = await c.ExecuteScalarAsync<long>(new CommandDefinition(
                 "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL", cancellationToken: ct));
         }
-        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
-            async (row, token) => await DeliverAsync(row, token));
+        var started = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        try
+        {
+            await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (row, token) =>
+                {
+                    started[row.Id] = true;
+                    await DeliverAsync(row, token);
+                });
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Claimed rows this node will not try now go back at once (those it started release themselves).
+            foreach (var row in rows.Where(r => !started.ContainsKey(r.Id))) await ReleaseAsync(row, sent: false);
+            throw;
+        }
         return rows.Count;
     }
 
     private async Task DeliverAsync(Row row, CancellationToken ct)
     {
         string? error = null;
+        var sending = false;
+        var retry = true;
         try
         {
-            var (url, body) = await RequestOfAsync(row, ct);
-            if (url is not null && body is not null)
+            if (row.Kind == WebPushFanOut.Kind)
+                (sending, (error, retry)) = (true, await webPush.SendAsync(row.AppId, row.DeliveryId, row.Payload, ct));
+            else if (await RequestOfAsync(row, ct) is (string url, string body))
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(O.RequestTimeout);
                 using var request = WebhookSigner.Request(url, apps.Get(row.AppId).Secret, body, row.DeliveryId, clock.GetUtcNow());
+                sending = true;
                 using var response = await http.CreateClient(BeforeCallbacks.HttpClientName).SendAsync(request, timeout.Token);
                 if (!response.IsSuccessStatusCode) error = $"HTTP {(int)response.StatusCode}";
             }
@@ -103,9 +123,17 @@ public sealed partial class OutboxWorker(
         {
             error = e.GetType().Name + ": " + e.Message;
         }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // Shutting down with the row claimed: hand it back at once rather than leave it leased for
+            // O.Lease (another node takes it now), and uncount an attempt that never went out.
+            await ReleaseAsync(row, sending);
+            throw;
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var giveUp = error is not null && row.Attempts >= O.MaxAttempts;
+        var giveUp = error is not null && (!retry || row.Attempts >= O.MaxAttempts);
+        if (giveUp && retry && row.Kind == WebPushFanOut.Kind) webPush.GaveUp();
         var delay = TimeSpan.FromTicks(Math.Min(O.MaxRetryDelay.Ticks, O.RetryBase.Ticks * (1L << Math.Min(row.Attempts - 1, 30))));
         await using var c = await db.OpenAsync(CancellationToken.None);
         await c.ExecuteAsync(error is null
@@ -119,12 +147,28 @@ public sealed partial class OutboxWorker(
         if (error is not null) LogAttemptFailed(row.Kind, row.DeliveryId, row.Attempts, error, giveUp);
     }
 
+    private async Task ReleaseAsync(Row row, bool sent)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await using var c = await db.OpenAsync(bounded.Token);
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE outbox SET next_attempt_at = @now, attempts = attempts - @unsent WHERE id = @Id AND delivered_at IS NULL",
+                new { row.Id, now = clock.GetUtcNow().UtcDateTime, unsent = sent ? 0 : 1 }, cancellationToken: bounded.Token));
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            // The lease runs out by itself.
+        }
+    }
+
     /// <summary>Where a row goes and what it says; (null, null) when nobody needs it any more.</summary>
     private async Task<(string? Url, string? Body)> RequestOfAsync(Row row, CancellationToken ct)
     {
         if (!apps.TryGet(row.AppId, out var app)) return (null, null);
         if (row.Kind == OutboxItem.CallbackKind) return (app.CallbackUrl, string.IsNullOrEmpty(app.CallbackUrl) ? null : row.Payload);
-        if (string.IsNullOrEmpty(app.PushUrl)) return (null, null);
+        if (!OfflinePush.Wanted(app)) return (null, null);
 
         var payload = JsonDocument.Parse(row.Payload).RootElement;
         var body = new Dictionary<string, object?> { ["appId"] = row.AppId, ["deliveryId"] = row.DeliveryId };
@@ -147,6 +191,9 @@ public sealed partial class OutboxWorker(
             default:
                 throw new InvalidOperationException($"unknown push kind '{kind}'");
         }
+        // The same push also goes to the users' browsers, each subscription a row of its own (idempotent on a retry).
+        if (app.WebPush.Enabled) await webPushFanOut.QueueAsync(row.AppId, app, row.DeliveryId, body, ct);
+        if (string.IsNullOrEmpty(app.PushUrl)) return (null, null);
         return (app.PushUrl, JsonSerializer.Serialize(body, RealtimeJson.Options));
     }
 

@@ -27,6 +27,7 @@ public enum ErrorCode
     UnsupportedForGroupType = 10022,
     UserNotFound = 10023,
     VersionConflict = 10024,
+    InviteLinkInvalid = 10025,
     Internal = 10099,
 }
 
@@ -40,7 +41,7 @@ public static class ErrorCodes
         ErrorCode.PermissionDenied or ErrorCode.NotMember or ErrorCode.GroupDisabled or ErrorCode.MemberMuted
             or ErrorCode.Blocked or ErrorCode.ApplyNotAllowed or ErrorCode.InviteNotAllowed
             or ErrorCode.CallbackRejected => 403,
-        ErrorCode.GroupNotFound or ErrorCode.PendingNotFound or ErrorCode.UserNotFound => 404,
+        ErrorCode.GroupNotFound or ErrorCode.PendingNotFound or ErrorCode.UserNotFound or ErrorCode.InviteLinkInvalid => 404,
         ErrorCode.AlreadyMember or ErrorCode.GroupFull or ErrorCode.GroupIdTaken or ErrorCode.OwnerCannotQuit
             or ErrorCode.AdminLimitReached or ErrorCode.PendingAlreadyHandled or ErrorCode.JoinedGroupLimit
             or ErrorCode.VersionConflict => 409,

@@ -25,7 +25,9 @@ internal sealed class SpecErrorHubProtocol(IHubProtocol inner) : IHubProtocol
     private static readonly Dictionary<string, int> Arity = typeof(GroupHub)
         .GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
         .Where(m => !m.IsSpecialName && m.Name is not (nameof(Hub.OnConnectedAsync) or nameof(Hub.OnDisconnectedAsync) or nameof(Hub.Dispose)))
-        .ToDictionary(m => m.Name, m => m.GetParameters().Length, StringComparer.OrdinalIgnoreCase);
+        // Parameters the hub takes from DI ([FromServices]) are not arguments the client sends.
+        .ToDictionary(m => m.Name, m => m.GetParameters().Count(p => !p.IsDefined(typeof(Microsoft.AspNetCore.Mvc.FromServicesAttribute))),
+            StringComparer.OrdinalIgnoreCase);
 
     public string Name => inner.Name;
 

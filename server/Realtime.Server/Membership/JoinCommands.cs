@@ -172,7 +172,7 @@ public sealed class JoinCommands(CommandRunner runner, GroupCommit commit, Db db
             else
                 s.SystemMessage(item.FromUser, "InvitationHandled", g.GroupId, new { pendingId, invitee = item.ToUser, approved = approve, reason });
             if (approve)
-                await membership.JoinAsync(s, g, [subject], inviter: item.Type == PendingType.Invitation ? item.FromUser : null, strict: true);
+                await membership.JoinAsync(s, g, [subject], inviter: item.Type == PendingType.Invitation ? item.FromUser : item.Inviter, strict: true);
 
             item.Status = status;
             item.HandledBy = actor.UserId;

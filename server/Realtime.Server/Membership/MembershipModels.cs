@@ -85,6 +85,8 @@ public sealed class PendingRow
     public string? HandledBy { get; set; }
     public DateTime? HandledAt { get; set; }
     public string? Reason { get; set; }
+    /// <summary>A join request made through an invite link: the link's creator, who becomes the inviter on approval.</summary>
+    public string? Inviter { get; init; }
 
     /// <summary>Expiry is read, not written: a Pending item past its time is Expired.</summary>
     public PendingStatus StatusAt(DateTime now) => Status == PendingStatus.Pending && ExpiresAt <= now ? PendingStatus.Expired : Status;

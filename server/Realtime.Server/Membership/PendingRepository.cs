@@ -9,7 +9,7 @@ public static class PendingRepository
 {
     private const string PendingColumns = """
         p.pending_id, p.gid, p.type, g.group_id, p.from_user, p.to_user, p.message, p.status, p.created_at,
-        p.expires_at, p.handled_by, p.handled_at, p.reason
+        p.expires_at, p.handled_by, p.handled_at, p.reason, p.inviter
         """;
 
     public static async Task InsertAsync(CommandScope s, long gid, PendingType type, Guid pendingId, string fromUser, string? toUser, string message)

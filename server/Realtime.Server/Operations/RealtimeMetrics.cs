@@ -21,6 +21,11 @@ public sealed class RealtimeMetrics
             description: "Commands applied in one transaction (group commit: above 1 only under load).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
         OutboxDeliveries = meter.CreateCounter<long>("realtime_outbox_deliveries", description: "Callback and push deliveries, by kind and outcome.");
+        WebPushSent = meter.CreateCounter<long>("realtime_webpush_sent", description: "Web pushes a push service accepted.");
+        WebPushFailed = meter.CreateCounter<long>("realtime_webpush_failed",
+            description: "Web pushes given up, by reason (rejected: a 4xx; gave_up: out of retries; expired; refused: the endpoint's address).");
+        WebPushSubscriptionsDropped = meter.CreateCounter<long>("realtime_webpush_subscriptions_dropped",
+            description: "Web push subscriptions deleted because their push service answered 404 or 410.");
         meter.CreateObservableGauge("realtime_connections", () => terminals.Count, description: "Terminals connected to this node.");
         meter.CreateObservableGauge("realtime_outbox_depth", () => OutboxDepth, description: "Callbacks and pushes waiting, as last seen by the worker.");
     }
@@ -31,6 +36,9 @@ public sealed class RealtimeMetrics
     public Counter<long> SyncRequests { get; }
     public Counter<long> OutboxDeliveries { get; }
     public Histogram<int> CommandsPerTransaction { get; }
+    public Counter<long> WebPushSent { get; }
+    public Counter<long> WebPushFailed { get; }
+    public Counter<long> WebPushSubscriptionsDropped { get; }
 
     /// <summary>Registered by GroupCommit, which owns the number.</summary>
     public void ObserveGroupCommitWaiting(Func<long> waiting) =>

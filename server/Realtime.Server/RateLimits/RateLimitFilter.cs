@@ -11,6 +11,7 @@ public sealed class RateLimitFilter(RealtimeRateLimiter limiter) : IHubFilter
     {
         "GetGroups", "SearchGroup", "GetJoinedGroups", "GetPendingItems", "GetMembers", "GetBlocklist", "GetAllowlist", "Sync", "WhoAmI",
         "GetGroupAttributes", "GetGroupCounters", "GetReadCount", "GetReadMembers", "GetOnlineMembers",
+        "GetMessages", "GetInviteLinks", "SearchGroups", "SearchMembers", "GetWebPushKey",
     };
 
     public static RateClass ClassOf(string method) =>

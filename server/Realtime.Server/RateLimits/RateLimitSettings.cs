@@ -26,6 +26,10 @@ public sealed class RateLimitSettings
     /// <summary>Terminals one user may hold at once (all nodes); a new one closes the oldest beyond it. 0: no limit.</summary>
     public int TerminalsPerUser { get; set; } = 10;
 
+    /// <summary>Invite-link lookups that failed (InviteLinkInvalid), per user: beyond them JoinByInviteLink answers RateLimited.</summary>
+    public double InviteLinkFailuresPerSecond { get; set; } = 0.2;
+    public int InviteLinkFailuresBurst { get; set; } = 10;
+
     /// <summary>Admin REST calls of the whole app.</summary>
     public double RestPerSecond { get; set; } = 500;
     public int RestBurst { get; set; } = 1000;

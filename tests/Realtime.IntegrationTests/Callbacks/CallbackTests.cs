@@ -155,6 +155,29 @@ public sealed class CallbackTests
     }
 
     [Fact]
+    public async Task AfterCallback_NodeStopsWhileDelivering_AnotherNodeDeliversWithoutWaitingOutTheLease()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);
+        receiver.HoldAnswers = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var database = await TestDatabase.CreateAsync();
+        // A lease far longer than the test may wait: only a row handed back at shutdown gets through in time.
+        var settings = new Dictionary<string, string?>(Settings(receiver)) { ["Realtime:Outbox:Lease"] = "00:10:00" };
+
+        var first = await RealtimeNode.StartAsync(database.ConnectionString, "node-a", settings: settings);
+        await using (var owner = await first.ConnectAsync("owner"))
+        {
+            await owner.InvokeAsync("CreateGroup", new { type = "Public", name = "held" });
+        }
+        var held = await receiver.WaitForAsync(r => r.Command == "Group.CallbackAfterCreateGroup");
+        await first.DisposeAsync(); // its request is still waiting for an answer
+
+        receiver.HoldAnswers = null;
+        await using var second = await RealtimeNode.StartAsync(database.ConnectionString, "node-b", settings: settings);
+        var delivered = await receiver.WaitForAsync(r => r.DeliveryId == held.DeliveryId && r.Attempt == 2);
+        Assert.True(delivered.Acknowledged);
+    }
+
+    [Fact]
     public async Task OfflinePush_OnlyForUsersWithNoTerminalOnline()
     {
         await using var receiver = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);

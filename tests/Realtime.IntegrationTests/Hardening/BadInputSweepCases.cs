@@ -150,9 +150,10 @@ internal static partial class SweepCases
                 }
                 : new (string Label, string Raw)[]
                 {
-                    ($"below minimum ({q.Min - 1})", (q.Min - 1).ToString()), ($"above maximum ({q.Max + 1})", (q.Max + 1).ToString()),
+                    ($"below minimum ({q.Min - 1})", (q.Min - 1).ToString()), ($"above maximum ({(decimal)q.Max + 1})", ((decimal)q.Max + 1).ToString()),
                     ("negative", "-1"), ("fractional", "1.5"), ("1e400", "1e400"), ("not a number", "abc"), ("NUL", "%00"),
-                    ("digit and NUL", "1%00"), ("overflows int32", "99999999999"), ("hex", "0x10"), ("lone surrogate", "%ED%A0%80"),
+                    ("digit and NUL", "1%00"),
+                    q.Max > int.MaxValue ? ("overflows int64", "99999999999999999999") : ("overflows int32", "99999999999"), ("hex", "0x10"), ("lone surrogate", "%ED%A0%80"),
                 };
             foreach (var (label, raw) in values.DistinctBy(v => v.Raw))
                 Add($"?{q.Name}: {label}", RestPath(t, query: QueryWith(t, q.Name, raw)), baseBody, field: q.Name);

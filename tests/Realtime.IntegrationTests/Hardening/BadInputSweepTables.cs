@@ -40,6 +40,10 @@ internal enum FieldKind
     LongMap,
     /// <summary>A list of group state keys (attributes' remove, the reads' keys).</summary>
     KeyList,
+    /// <summary>A Web Push endpoint (SPEC §7): an https URL of at most 2048 chars a push may go to (the sweep's node allows http to loopback).</summary>
+    PushEndpoint,
+    /// <summary>A Web Push subscription's { p256dh: a P-256 point, auth: 16 bytes }, both base64url.</summary>
+    PushKeys,
 }
 
 /// <summary>
@@ -105,7 +109,7 @@ internal static class Bad
             Add("missing (required)", null);
         }
         if (f.Kind is FieldKind.GroupId or FieldKind.NewGroupId or FieldKind.UserId or FieldKind.PendingId or FieldKind.Token
-            or FieldKind.Text or FieldKind.Name or FieldKind.FaceUrl)
+            or FieldKind.Text or FieldKind.Name or FieldKind.FaceUrl or FieldKind.PushEndpoint)
         {
             Add("wrong type: number", "1");
             Add("wrong type: bool", "true");
@@ -363,6 +367,56 @@ internal static class Bad
                 Add("value underflows int64", "{\"k\":-9223372036854775809}");
             }
         }
+        if (f.Kind == FieldKind.PushEndpoint)
+        {
+            Add("empty", Q(""));
+            Add("relative URL", Q("push.example.com/x"));
+            Add("not a URL", Q("not a url"));
+            Add("ftp URL", Q("ftp://push.example.com/x"));
+            Add("javascript URL", Q("javascript:alert(1)"));
+            Add("http to a public host", Q("http://push.example.com/x"));
+            Add("private IPv4", Q("https://10.0.0.1/x"));
+            Add("private IPv4 (172.16/12)", Q("https://172.16.5.4/x"));
+            Add("cloud metadata address", Q("https://169.254.169.254/latest/meta-data"));
+            Add("unique-local IPv6", Q("https://[fd00::1]/x"));
+            Add("unspecified address", Q("https://0.0.0.0/x"));
+            Add("localhost by name", Q("https://localhost/x"));
+            Add("user info", Q("https://user:pw@push.example.com/x"));
+            Add("fragment", Q("https://push.example.com/x#f"));
+            Add("space inside", Q("https://push.example.com/a b"));
+            Add("non-ASCII", Q("https://push.example.com/\\u00e9"));
+            Add("over-long (2049)", Q("https://push.example.com/" + Rep("e", 2049 - "https://push.example.com/".Length)));
+        }
+        if (f.Kind == FieldKind.PushKeys)
+        {
+            string Keys(string p256dh, string auth) => $"{{\"p256dh\":{p256dh},\"auth\":{auth}}}";
+            var p = Q(SweepTables.PushP256dh);
+            var a = Q(SweepTables.PushAuth);
+            foreach (var (label, raw) in new[] { ("a number", "1"), ("a bool", "true"), ("an array", "[]"), ("an object", "{}"), ("NUL", Q("\\u0000")), ("a lone surrogate", Q("\\ud800")), ("null", "null"), ("empty", Q("")) })
+            {
+                Add($"p256dh {label}", Keys(raw, a));
+                Add($"auth {label}", Keys(p, raw));
+            }
+            Add("wrong type: string", Q("x"));
+            Add("wrong type: number", "1");
+            Add("wrong type: bool", "true");
+            Add("wrong type: array", $"[{p},{a}]");
+            Add("empty object", "{}");
+            Add("p256dh missing", $"{{\"auth\":{a}}}");
+            Add("auth missing", $"{{\"p256dh\":{p}}}");
+            Add("unknown field inside", $"{{\"p256dh\":{p},\"auth\":{a},\"bogus\":1}}");
+            Add("case variant inside", $"{{\"P256dh\":{p},\"auth\":{a}}}");
+            Add("p256dh twice", $"{{\"p256dh\":{p},\"p256dh\":{p},\"auth\":{a}}}");
+            Add("p256dh standard base64 (+ and /)", Keys(Q(SweepTables.PushP256dh.Replace('-', '+').Replace('_', '/')), a));
+            Add("p256dh with a space", Keys(Q(SweepTables.PushP256dh.Insert(20, " ")), a));
+            Add("p256dh a point off the curve", Keys(Q(SweepTables.PushP256dh[..^1] + "g"), a));
+            Add("p256dh compressed (33 bytes)", Keys(Q("Av3FTu8EsLVhiW6ZVJPPcNn-c4FyddsrE13KK37RRjBX"), a));
+            Add("p256dh 65 bytes not starting with 04", Keys(Q("Bf" + SweepTables.PushP256dh[2..]), a));
+            Add("p256dh over-long (10000)", Keys(Q(Rep("A", 10000)), a));
+            Add("auth 15 bytes", Keys(p, Q("g3n_H1Auz7dssVOMH24e")));
+            Add("auth 17 bytes", Keys(p, Q("MFFgfrABohDgLuOA7FKp0BU")));
+            Add("auth not base64url", Keys(p, Q("Q2QhvcECg4rAlTcZ6BRYO!")));
+        }
         if (f.Kind != FieldKind.Payload)
         {
             Add("nested 40 levels", Arr(40));
@@ -570,7 +624,39 @@ internal static class SweepTables
             Int("offset", "0", 0), Int("limit", "10", 1, 500), Rid(),
         ], []),
         new("GetOnlineMembers", "GetOnlineMembers", "M", [Group(), Int("offset", "0", 0), Int("limit", "10", 1, 500), Rid()], []),
+        // SPEC §9: history, invite links, search.
+        new("GetMessages", "GetMessages", "M", [Group(), Long("before", "100", 1), Int("limit", "10", 1, 200), Rid()], []),
+        new("CreateInviteLink", "CreateInviteLink", "O",
+            [Group(), Int("maxUses", "10", 1, 100_000), Long("expiresInSeconds", "3600", 60, 30L * 24 * 3600), Bool("needsApproval", "false"), Rid()], []),
+        new("GetInviteLinks", "GetInviteLinks", "O", [Group(), Rid()], []),
+        new("RevokeInviteLink", "RevokeInviteLink", "O", [new("code", FieldKind.Token, Q("«LINK»")) { Required = true }, Rid()], []),
+        new("JoinByInviteLink", "JoinByInviteLink", "Y", [new("code", FieldKind.Token, Q("«LINK»")) { Required = true }, Text("message", 256, "hi"), Rid()], []),
+        new("SearchGroups", "SearchGroups", "X",
+        [
+            Text("query", 64, "Sweep") with { Required = true, AlsoInvalid = [("empty", Q(""))] },
+            Int("limit", "10", 1, 50),
+            new("cursor", FieldKind.Token) { AlsoInvalid = [("not one of ours", Q("AAAAAAAAAAAA")), ("garbage", Q("garbage!"))] },
+            Rid(),
+        ], []),
+        new("SearchMembers", "SearchMembers", "O",
+            [Group(), Text("query", 64, "sw") with { Required = true, AlsoInvalid = [("empty", Q(""))] }, Int("limit", "10", 1, 100), Rid()], []),
+        new("RegisterPushSubscription", "RegisterPushSubscription", "M",
+        [
+            new("endpoint", FieldKind.PushEndpoint, Q("«EP»/new")) { Required = true },
+            new("keys", FieldKind.PushKeys, PushKeys) { Required = true },
+            Rid(),
+        ], []),
+        new("UnregisterPushSubscription", "UnregisterPushSubscription", "M",
+            [new("endpoint", FieldKind.PushEndpoint, Q("«EP»")) { Required = true }, Rid()], []),
+        new("GetWebPushKey", "GetWebPushKey", "M", null, []),
     ];
+
+    /// <summary>A browser's P-256 public key and auth secret (base64url), as a subscription carries them.</summary>
+    public const string PushP256dh = "BP3FTu8EsLVhiW6ZVJPPcNn-c4FyddsrE13KK37RRjBXnhUByc7Xn0eLwl2pMbD7teGUidBe1myujMAbuMUZR-k";
+    public const string PushAuth = "Q2QhvcECg4rAlTcZ6BRYOw";
+
+    /// <summary>A valid subscription's keys; SweepWorld registers them for M.</summary>
+    public const string PushKeys = $"{{\"p256dh\":\"{PushP256dh}\",\"auth\":\"{PushAuth}\"}}";
 
     private static FieldSpec PathGroup(string name = "id") => new(name, FieldKind.GroupId, "«GP»");
 
@@ -642,5 +728,7 @@ internal static class SweepTables
         new("ChangeChatGroupCounters", "POST", "/chatgroups/{id}/counters", [PathGroup()], [],
             [new("increment", FieldKind.LongMap, "{\"sweep\":1}"), new("set", FieldKind.LongMap, "{\"sweep2\":5}"), Rid()]),
         new("GetChatGroupOnlineMembers", "GET", "/chatgroups/{id}/online", [PathGroup()], [new("offset", "0", 0, int.MaxValue), new("limit", "10", 1, 500)], null),
+        new("GetChatGroupMessages", "GET", "/chatgroups/{id}/messages", [PathGroup()],
+            [new("before", "100", 1, long.MaxValue), new("limit", "10", 1, 200)], null),
     ];
 }

@@ -8,7 +8,7 @@ namespace Realtime.IntegrationTests.Hardening;
 /// <summary>A node on its own database with the sweep's world built once, and its state read back before any case.</summary>
 public sealed class SweepFixture : IAsyncLifetime
 {
-    private readonly ServerFixture _server = new();
+    private readonly SweepServerFixture _server = new();
 
     internal SweepWorld World { get; private set; } = null!;
 
@@ -29,6 +29,20 @@ public sealed class SweepFixture : IAsyncLifetime
         if (World is not null) await World.DisposeAsync();
         await _server.DisposeAsync();
     }
+}
+
+/// <summary>The sweep's node: Web Push configured (its methods are in the tables), http to loopback endpoints allowed.</summary>
+public sealed class SweepServerFixture : ServerFixture
+{
+    private static readonly (string PublicKey, string PrivateKey) Vapid = Realtime.Server.WebPush.VapidKeys.Generate();
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        [$"Realtime:Apps:{RealtimeNode.App}:WebPush:PublicKey"] = Vapid.PublicKey,
+        [$"Realtime:Apps:{RealtimeNode.App}:WebPush:PrivateKey"] = Vapid.PrivateKey,
+        [$"Realtime:Apps:{RealtimeNode.App}:WebPush:Subject"] = "mailto:sweep@example.com",
+        ["Realtime:WebPush:AllowLoopbackHttp"] = "true",
+    };
 }
 
 /// <summary>
@@ -224,7 +238,7 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
 /// The control of the sweep: every base request from which the cases are made is valid, so each case is refused
 /// because of its one change. Each base runs in a fresh world of its own (own users and groups) on a separate database.
 /// </summary>
-public sealed class BadInputSweepControlTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public sealed class BadInputSweepControlTests(SweepServerFixture fixture) : IClassFixture<SweepServerFixture>
 {
     private static int _worlds;
 

@@ -70,6 +70,8 @@ internal sealed class SweepWorld : IAsyncDisposable
             ["O"] = "sw-o", ["A"] = "sw-a", ["M"] = "sw-m", ["X"] = "sw-x", ["Y"] = "sw-y", ["B"] = "sw-b", ["Z"] = "sw-z",
             ["NEW"] = "sw-new", ["NEW2"] = "sw-new2", ["TOK"] = "sw-tok",
             ["GP"] = "sweep-pub", ["GV"] = "sweep-priv", ["NEWG"] = "sweep-new", ["RESTG"] = "sweep-rest",
+            // M's Web Push endpoint: port 9 on loopback, where nothing listens (and nothing is pushed during the sweep).
+            ["EP"] = "http://127.0.0.1:9/push/sweep",
         })
             _values[key] = value + suffix;
     }
@@ -82,7 +84,7 @@ internal sealed class SweepWorld : IAsyncDisposable
 
     public SweepRest Rest { get; }
 
-    /// <summary>A placeholder's value: O, A, M, X, Y, B, Z, NEW, NEW2, TOK (users); GP, GV, NEWG, RESTG (groups); P, VER, EPOCH.</summary>
+    /// <summary>A placeholder's value: O, A, M, X, Y, B, Z, NEW, NEW2, TOK (users); GP, GV, NEWG, RESTG (groups); P, VER, EPOCH, LINK (an invite link to GP); EP (M's push endpoint).</summary>
     public string this[string key] => _values[key];
 
     /// <summary>The users whose reads make up the snapshot.</summary>
@@ -102,10 +104,13 @@ internal sealed class SweepWorld : IAsyncDisposable
         var applied = await w.Hub.CallAsync(X, "ApplyToJoin", $$"""[{"groupId":"{{GP}}","message":"let me in"}]""");
         if (applied.Str("result") != "Pending") throw new InvalidOperationException($"X's application was not left pending: {applied}");
         w._values["P"] = applied.Str("pendingId");
+        await w.Hub.CallAsync(M, "RegisterPushSubscription", $$"""[{"endpoint":"{{w["EP"]}}","keys":{{SweepTables.PushKeys}}}]""");
         var groups = await w.Hub.CallAsync(O, "GetGroups", $$"""[["{{GP}}"]]""");
         w._values["VER"] = groups.GetProperty("groups")[0].Long("version").ToString(System.Globalization.CultureInfo.InvariantCulture);
         var joined = await w.Hub.CallAsync(O, "GetJoinedGroups", """[{"limit":1000}]""");
         w._values["EPOCH"] = joined.GetProperty("groups").EnumerateArray().Single(g => g.Str("groupId") == GV).Str("epoch");
+        var link = await w.Hub.CallAsync(O, "CreateInviteLink", $$"""[{"groupId":"{{GP}}","maxUses":5}]""");
+        w._values["LINK"] = link.Str("code");
         return w;
     }
 
@@ -145,6 +150,7 @@ internal sealed class SweepWorld : IAsyncDisposable
             s[$"GetAllowlist {g}"] = (await Hub.CallAsync(O, "GetAllowlist", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
             s[$"GetGroupAttributes {g}"] = (await Hub.CallAsync(O, "GetGroupAttributes", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
             s[$"GetGroupCounters {g}"] = (await Hub.CallAsync(O, "GetGroupCounters", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
+            s[$"GetInviteLinks {g}"] = (await Hub.CallAsync(O, "GetInviteLinks", $$"""[{"groupId":"{{g}}"}]""")).GetRawText();
         }
         foreach (var user in Users)
         {
@@ -154,6 +160,11 @@ internal sealed class SweepWorld : IAsyncDisposable
             s[$"{user} Sync system"] = $"next={system.Long("next")} hasMore={system.Bool("hasMore")} items={system.GetProperty("items").GetArrayLength()}";
         }
         s["REST GET /chatgroups"] = await Rest.DataAsync("GET", "/chatgroups?limit=100");
+        // Push subscriptions have no read method: read from the database (each world has its own users).
+        await using (var c = await Node.Services.GetRequiredService<Realtime.Server.Data.Db>().OpenAsync(CancellationToken.None))
+            s["push_subscriptions"] = string.Join("; ", await Dapper.SqlMapper.QueryAsync<string>(c,
+                "SELECT user_id || ' ' || endpoint || ' ' || p256dh || ' ' || auth || ' ' || updated_at FROM push_subscriptions WHERE user_id = ANY(@users) ORDER BY id",
+                new { users = Users.ToArray() }));
         s["REST GET /chatgroups/{GP},{GV}"] = await Rest.DataAsync("GET", $"/chatgroups/{GP},{GV}");
         return s;
     }

@@ -41,6 +41,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>How many attempts of each delivery id fail with 500 before one succeeds.</summary>
     public int FailFirstAttempts { get; set; }
 
+    /// <summary>While set and not completed, after-callbacks and pushes are received but not answered.</summary>
+    public TaskCompletionSource? HoldAnswers { get; set; }
+
     public IReadOnlyList<Received> All { get { lock (_all) return _all.ToList(); } }
 
     public static async Task<WebhookReceiver> StartAsync(string secret)
@@ -106,6 +109,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             if (BeforeDelay > TimeSpan.Zero) await Task.Delay(BeforeDelay, request.HttpContext.RequestAborted).ContinueWith(_ => { });
             return Results.Json(BeforeAnswer(json));
         }
+        if (HoldAnswers is { } hold) await hold.Task.WaitAsync(request.HttpContext.RequestAborted).ContinueWith(_ => { });
         return fails ? Results.StatusCode(500) : Results.Json(new { ActionStatus = "OK", ErrorCode = 0 });
     }
 

@@ -29,6 +29,7 @@ public sealed class ErrorCodeTests
     [InlineData(ErrorCode.UnsupportedForGroupType, 10022, 400)]
     [InlineData(ErrorCode.UserNotFound, 10023, 404)]
     [InlineData(ErrorCode.VersionConflict, 10024, 409)]
+    [InlineData(ErrorCode.InviteLinkInvalid, 10025, 404)]
     [InlineData(ErrorCode.Internal, 10099, 500)]
     public void ErrorCode_MatchesSpecTable(ErrorCode code, int number, int status)
     {
