@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Realtime.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Realtime.IntegrationTests.Backplane;
@@ -134,26 +135,27 @@ public sealed class RedisClusterProcess : IAsyncDisposable
         return true;
     }, "the cluster to settle");
 
+    // Cluster state has no notification to wait on: the project's one bounded poll, a node that is
+    // going away or not answering yet counting as "not yet".
     private async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Recovery;
-        while (true)
+        try
         {
-            try
+            await Expect.EventuallyAsync(async () =>
             {
-                if (await condition()) return;
-            }
-            catch (RedisException)
-            {
-                // A node going away or not yet answering: ask again.
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                var nodes = await ExecuteAsync(AnyAlive(), "CLUSTER", "NODES");
-                throw new TimeoutException($"Waited {TestTimeouts.Recovery} for {what}. CLUSTER NODES:\n{nodes}");
-            }
-            await Task.Delay(100);
+                try
+                {
+                    return await condition();
+                }
+                catch (RedisException)
+                {
+                    return false;
+                }
+            }, what, TestTimeouts.Recovery);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} CLUSTER NODES:\n{await ExecuteAsync(AnyAlive(), "CLUSTER", "NODES")}", e);
         }
     }
 
@@ -246,34 +248,29 @@ public sealed class RedisClusterProcess : IAsyncDisposable
                     "--cluster-port", busPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
                     "--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir, "nodes.conf"),
-                    "--cluster-node-timeout", "2000", "--logfile", Path.Combine(dir, "redis.log"),
+                    "--cluster-node-timeout", "2000",
                 },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            var process = new Process { StartInfo = start };
-            process.OutputDataReceived += (_, _) => { };
+            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                output.Enqueue(e.Data);
+                if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal)) ready.TrySetResult();
+            };
             process.ErrorDataReceived += (_, _) => { };
+            process.Exited += (_, _) => ready.TrySetException(
+                new InvalidOperationException($"cluster node on port {port} exited during start: {string.Join('\n', output.TakeLast(20))}"));
             if (!process.Start()) throw new InvalidOperationException("could not start redis-server");
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             node._process = process;
-            var deadline = DateTime.UtcNow + TestTimeouts.Message;
-            while (true)
-            {
-                if (process.HasExited) throw new InvalidOperationException($"cluster node on port {port} exited during start: {File.ReadAllText(Path.Combine(dir, "redis.log"))}");
-                try
-                {
-                    if ((await ExecuteAsync(port, "PING")).Trim() == "PONG") break;
-                }
-                catch (RedisException) when (DateTime.UtcNow < deadline)
-                {
-                }
-
-                await Task.Delay(50);
-            }
-
+            await ready.Task.WaitAsync(TestTimeouts.Message);
             return node;
         }
 

@@ -17,12 +17,13 @@ public static class Expect
         Assert.DoesNotContain(client.Received, r => r.Target == target && match(r.Args));
 
     /// <summary>Waits (bounded) until a state the test cannot be told about by an event holds, such as a row lock being waited on.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + TestTerminal.DefaultTimeout;
+        var limit = timeout ?? TestTerminal.DefaultTimeout;
+        var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {TestTerminal.DefaultTimeout.TotalSeconds:0} s waiting until {what}.");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {limit.TotalSeconds:0} s waiting until {what}.");
             await Task.Delay(10);
         }
     }
