@@ -90,5 +90,11 @@ public sealed record StreamTooOld(string? GroupId) : IStreamItem;
 /// <summary>The user is no longer a member of the group; every event up to the removal was delivered before this.</summary>
 public sealed record GroupRemoved(string GroupId) : IStreamItem;
 
-/// <summary>One Sync round trip series: why it ran, how long it took and how many items it delivered.</summary>
+/// <summary>
+/// One Sync (all its rounds): why it ran (<c>start</c>, <c>reconnect</c>, <c>restart</c> after reconnecting gave up,
+/// <c>push</c>: a gap or a membership change, <c>requested</c>, <c>retry</c>), how long it took and how many items it delivered.
+/// </summary>
 public sealed record SyncCompleted(string Reason, TimeSpan Duration, int Delivered, int Rounds);
+
+/// <summary>Counters of the delivery loop, for diagnostics.</summary>
+public sealed record ClientStats(long DuplicatesDropped, long GapsDetected);

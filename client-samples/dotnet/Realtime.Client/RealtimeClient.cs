@@ -99,6 +99,9 @@ public sealed partial class RealtimeClient : IAsyncDisposable
     /// <summary>The hub URL of the node in use (or tried next).</summary>
     public Uri CurrentUrl => _connections.Current;
 
+    /// <summary>What the delivery loop has seen so far: duplicates dropped and gaps detected.</summary>
+    public ClientStats Stats => new(_tracker.DuplicatesDropped, _tracker.GapsDetected);
+
     /// <summary>The cursors as they stand (what the store gets after each batch).</summary>
     public CursorSnapshot Cursors { get; private set; } = CursorSnapshot.Empty;
 
@@ -155,10 +158,10 @@ public sealed partial class RealtimeClient : IAsyncDisposable
                 switch (work)
                 {
                     case PushWork { Item: SystemMessage m }:
-                        if (_tracker.OnPush(m, output)) await RunSyncAsync("gap", full: false, output);
+                        if (_tracker.OnPush(m, output)) await RunSyncAsync("push", full: false, output);
                         break;
                     case PushWork { Item: GroupEvent e }:
-                        if (_tracker.OnPush(e, output)) await RunSyncAsync("gap", full: false, output);
+                        if (_tracker.OnPush(e, output)) await RunSyncAsync("push", full: false, output);
                         break;
                     case SyncWork s:
                         await RunSyncAsync(s.Reason, full: true, output);

@@ -38,6 +38,12 @@ public sealed class StreamTracker
 
     public long SystemSeq => _system;
 
+    /// <summary>Pushes and Sync items dropped because their seq was already delivered.</summary>
+    public long DuplicatesDropped { get; private set; }
+
+    /// <summary>Live pushes that came ahead of their stream's next seq (each held until a Sync filled what lay before).</summary>
+    public long GapsDetected { get; private set; }
+
     public bool IsEmpty => _system == 0 && _groups.Count == 0;
 
     public GroupCursor? CursorOf(string groupId) =>
@@ -57,9 +63,10 @@ public sealed class StreamTracker
     /// <summary>A live system message. Returns true when a Sync is needed (a gap, or a membership change to read up on).</summary>
     public bool OnPush(SystemMessage m, List<IStreamItem> output)
     {
-        if (m.Seq <= _system) return false;
+        if (m.Seq <= _system) return Duplicate();
         if (m.Seq > _system + 1)
         {
+            GapsDetected++;
             _heldSystem[m.Seq] = m;
             return true;
         }
@@ -82,9 +89,10 @@ public sealed class StreamTracker
             g.Removed = false;
             _pending.Add(e.GroupId);
         }
-        if (e.Seq <= g.Seq) return false;
+        if (e.Seq <= g.Seq) return Duplicate();
         if (e.Seq > g.Seq + 1)
         {
+            GapsDetected++;
             g.Held[e.Seq] = e;
             _pending.Add(e.GroupId);
             return true;
@@ -111,6 +119,7 @@ public sealed class StreamTracker
         if (r.System.TooOld) output.Add(new StreamTooOld(null));
         foreach (var m in r.System.Items)
             if (m.Seq > _system) more |= Deliver(m, output);
+            else Duplicate();
         _system = Math.Max(_system, r.System.Next);
         more |= DrainSystem(output, all: !r.System.HasMore);
 
@@ -131,6 +140,7 @@ public sealed class StreamTracker
             if (gs.TooOld) output.Add(new StreamTooOld(groupId));
             foreach (var e in gs.Items)
                 if (e.Seq > g.Seq) Deliver(g, e, output);
+                else Duplicate();
             g.Seq = Math.Max(g.Seq, gs.Next);
             if (gs.HasMore)
             {
@@ -196,11 +206,12 @@ public sealed class StreamTracker
             if (seq > _system + 1 && !all) return true;
             _heldSystem.Remove(seq);
             if (seq > _system) sync |= Deliver(m, output);
+            else Duplicate();
         }
         return sync;
     }
 
-    private static void DrainGroup(Stream g, List<IStreamItem> output, bool all)
+    private void DrainGroup(Stream g, List<IStreamItem> output, bool all)
     {
         while (g.Held.Count > 0)
         {
@@ -208,7 +219,14 @@ public sealed class StreamTracker
             if (seq > g.Seq + 1 && !all) return;
             g.Held.Remove(seq);
             if (seq > g.Seq) Deliver(g, e, output);
+            else Duplicate();
         }
+    }
+
+    private bool Duplicate()
+    {
+        DuplicatesDropped++;
+        return false;
     }
 
     private static void DropHeldUpTo(Stream g)
