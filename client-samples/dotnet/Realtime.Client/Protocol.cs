@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Realtime.Protocol;
 
 namespace Realtime.Client;
 
@@ -12,8 +13,11 @@ internal static class ClientProtocol
             case HubProtocol.Json:
                 builder.AddJsonProtocol(o => ClientJson.Configure(o.PayloadSerializerOptions));
                 break;
+            case HubProtocol.MessagePack:
+                builder.AddMessagePackProtocol(o => o.SerializerOptions = JsonMessagePack.SerializerOptions(ClientJson.Options));
+                break;
             default:
-                throw new NotSupportedException($"hub protocol {protocol} is not supported yet");
+                throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "unknown hub protocol");
         }
     }
 }

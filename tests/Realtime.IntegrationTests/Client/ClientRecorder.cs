@@ -1,4 +1,6 @@
-using Realtime.Client;
+extern alias ClientLib;
+
+using ClientLib::Realtime.Client;
 
 namespace Realtime.IntegrationTests.Client;
 

@@ -1,4 +1,6 @@
-using Realtime.Client;
+extern alias ClientLib;
+
+using ClientLib::Realtime.Client;
 using Realtime.IntegrationTests.Backplane;
 using Realtime.IntegrationTests.Infrastructure;
 

@@ -1,5 +1,7 @@
+extern alias ClientLib;
+
 using System.Diagnostics;
-using Realtime.Client;
+using ClientLib::Realtime.Client;
 using Realtime.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -10,7 +12,7 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private Cluster _cluster = null!;
 
-    public static TheoryData<HubProtocol> Protocols => [HubProtocol.Json];
+    public static TheoryData<HubProtocol> Protocols => [HubProtocol.Json, HubProtocol.MessagePack];
 
     public async Task InitializeAsync() => _cluster = await Cluster.StartAsync(nodes: 2, settings: new Dictionary<string, string?>
     {

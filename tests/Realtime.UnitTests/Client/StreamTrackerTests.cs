@@ -1,5 +1,7 @@
+extern alias ClientLib;
+
 using System.Text.Json;
-using Realtime.Client;
+using ClientLib::Realtime.Client;
 
 namespace Realtime.UnitTests.Client;
 
