@@ -142,6 +142,19 @@ else
   step_failed "dotnet build Realtime.sln -c Release"
 fi
 
+# ------------------------------------------------------------------ .NET client package
+# The client library packs as a NuGet package (README inside, warnings are errors); a missing .nupkg counts as a failure.
+if ((BUILD_OK)); then
+  log "dotnet pack client-samples/dotnet/Realtime.Client -c Release"
+  rm -rf "$RUN/pack"
+  if timeout -k 30s 5m dotnet pack client-samples/dotnet/Realtime.Client -c Release --no-build -nologo -v minimal -o "$RUN/pack" 2>&1 \
+      | tee "$LOGS/pack.log" && compgen -G "$RUN/pack/Realtime.Client.*.nupkg" >/dev/null; then
+    log "packed $(basename "$(compgen -G "$RUN/pack/Realtime.Client.*.nupkg" | head -1)")"
+  else
+    step_failed "dotnet pack client-samples/dotnet/Realtime.Client"
+  fi
+fi
+
 # ------------------------------------------------------------------ .NET tests
 if ((BUILD_OK)); then
   log "dotnet test Realtime.sln -c Release"
