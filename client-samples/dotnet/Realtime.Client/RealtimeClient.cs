@@ -139,13 +139,24 @@ public sealed partial class RealtimeClient : IAsyncDisposable
                 _work.Writer.TryWrite(new SyncWork(reason));
                 return;
             }
+            catch (Exception e) when (reason == "start" && Refused(e))
+            {
+                // A bad, expired or foreign token will not get better by waiting: the app must get another one.
+                throw new RealtimeHubException("Unauthorized", "[Unauthorized] the server refused the token", e);
+            }
             catch (Exception e) when (!linked.IsCancellationRequested && e is not InvalidOperationException)
             {
+                // After a first success a refusal is retried too: the token provider may hand out a fresh token.
                 Report(e);
                 await Task.Delay(_retry.Delay(attempt), linked.Token);
             }
         }
     }
+
+    /// <summary>The handshake answered 401 or 403 (SignalR's WebSocket transport says so only in the message).</summary>
+    private static bool Refused(Exception e) =>
+        e is System.Net.WebSockets.WebSocketException && (e.Message.Contains("'401'") || e.Message.Contains("'403'"))
+        || e is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden };
 
     private async Task PumpAsync()
     {
