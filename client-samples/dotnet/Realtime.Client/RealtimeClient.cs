@@ -23,6 +23,8 @@ public sealed partial class RealtimeClient : IAsyncDisposable
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<TaskCompletionSource> _syncWaiters = [];
+    // The first Sync of every stream (not one a push asked for): StartAsync returns after it.
+    private readonly TaskCompletionSource _firstFullSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StreamTracker _tracker = new();
     private Task _pump = Task.CompletedTask;
     private Task _restart = Task.CompletedTask;
@@ -111,9 +113,8 @@ public sealed partial class RealtimeClient : IAsyncDisposable
         Cursors = await _options.CursorStore.LoadAsync(ct);
         _tracker = new StreamTracker(Cursors);
         _pump = Task.Run(PumpAsync);
-        var synced = NextSync();
         await ConnectLoopAsync("start", ct);
-        await synced.WaitAsync(ct);
+        await _firstFullSync.Task.WaitAsync(ct);
     }
 
     /// <summary>Completes after the next Sync that delivered everything (for tests and for apps that want to show "up to date").</summary>
@@ -192,7 +193,7 @@ public sealed partial class RealtimeClient : IAsyncDisposable
     private async Task RunSyncAsync(string reason, bool full, List<IStreamItem> output)
     {
         var clock = Stopwatch.StartNew();
-        var (rounds, delivered) = (0, 0);
+        var (rounds, delivered, wasFull) = (0, 0, full);
         try
         {
             if (reason == "start" && _tracker.IsEmpty && _options.StartJoinedGroupsAtLastSeq) await TrackJoinedGroupsAsync();
@@ -222,6 +223,7 @@ public sealed partial class RealtimeClient : IAsyncDisposable
             return;
         }
         Synced?.Invoke(new SyncCompleted(reason, clock.Elapsed, delivered, rounds));
+        if (wasFull) _firstFullSync.TrySetResult();
         lock (_syncWaiters)
         {
             foreach (var w in _syncWaiters) w.TrySetResult();
@@ -291,6 +293,7 @@ public sealed partial class RealtimeClient : IAsyncDisposable
         _work.Writer.TryComplete();
         await _hub.DisposeAsync();
         await Task.WhenAll(_pump, _restart).ContinueWith(_ => { }, TaskScheduler.Default);
+        _firstFullSync.TrySetCanceled();
         lock (_syncWaiters)
         {
             foreach (var w in _syncWaiters) w.TrySetCanceled();

@@ -192,8 +192,9 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
         await b.RemoveMembersAsync(new RemoveMembersRequest(group.GroupId, [alice]));
         await aRec.WaitForAsync(r => r.Items.OfType<GroupRemoved>().Any(), "alice is told she was removed");
         await b.SendTextAsync(group.GroupId, "after");
+        var synced = a.NextSync();
         a.RequestSync();
-        await a.NextSync();
+        await synced.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal([1L, 2L], aRec.Seqs(group.GroupId));
         Assert.Single(aRec.Items.OfType<GroupRemoved>());
