@@ -22,9 +22,9 @@ public sealed class RealtimeClientGapTests
         var (alice, bob) = (Unique("a"), Unique("b"));
         await using var a = RealtimeClientTests.NewClient(alice, protocol, null, cluster[0]);
         var aRec = new ClientRecorder(a);
-        await a.StartAsync();
+        await a.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await using var b = RealtimeClientTests.NewClient(bob, protocol, null, cluster[1]);
-        await b.StartAsync();
+        await b.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var group = await b.CreateGroupAsync(new CreateGroupRequest(GroupType.Public, "outage", Members: [alice]));
         await aRec.WaitForSeqAsync(group.GroupId, 1);
 

@@ -21,6 +21,8 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..20];
 
     internal static RealtimeClient NewClient(string user, HubProtocol protocol, ICursorStore? store, params RealtimeNode[] nodes) => new(new RealtimeClientOptions
@@ -39,7 +41,7 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var client = NewClient(user, protocol, store, nodes);
         var recorder = new ClientRecorder(client);
-        await client.StartAsync();
+        await client.StartAsync().WaitAsync(Timeout);
         return (client, recorder);
     }
 
@@ -107,9 +109,9 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
                 if (i == 10) tenth.SetResult();
             }
         });
-        await tenth.Task;
+        await tenth.Task.WaitAsync(Timeout);
         await _cluster.StopNodeAsync(0);
-        await sending;
+        await sending.WaitAsync(Timeout);
         await aRec.WaitForSeqAsync(group.GroupId, total + 1);
         await aRec.WaitForAsync(r => r.Syncs.Any(s => s.Reason is "reconnect" or "restart"), "alice synced after the reconnect");
 
@@ -261,7 +263,7 @@ public sealed class RealtimeClientTests(ITestOutputHelper output) : IAsyncLifeti
         await Task.WhenAll(Enumerable.Range(0, 4).Select(s => Task.Run(async () =>
         {
             for (var i = 0; i < perSender; i++) await b.SendTextAsync(group.GroupId, $"s{s}-{i}");
-        })));
+        }))).WaitAsync(TimeSpan.FromSeconds(90));
         await aRec.WaitForSeqAsync(group.GroupId, 4 * perSender + 1);
         clock.Stop();
 
