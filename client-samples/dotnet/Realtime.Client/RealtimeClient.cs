@@ -52,12 +52,12 @@ public sealed partial class RealtimeClient : IAsyncDisposable
         {
             // A dropped connection tries the next node first: the one it had may be the one that stopped.
             _connections.MoveNext();
-            Disconnected?.Invoke(e);
+            Raise(Disconnected, e);
             return Task.CompletedTask;
         };
         _hub.Reconnected += _ =>
         {
-            Connected?.Invoke(_connections.Current);
+            Raise(Connected, _connections.Current);
             _work.Writer.TryWrite(new SyncWork("reconnect"));
             return Task.CompletedTask;
         };
@@ -66,7 +66,7 @@ public sealed partial class RealtimeClient : IAsyncDisposable
             // Automatic reconnect gave up (or the server refused it): start over, with the same backoff, until disposed.
             if (_stopping.IsCancellationRequested) return Task.CompletedTask;
             _connections.MoveNext();
-            Disconnected?.Invoke(e);
+            Raise(Disconnected, e);
             _restart = Task.Run(() => ConnectLoopAsync("restart"));
             return Task.CompletedTask;
         };
@@ -136,7 +136,7 @@ public sealed partial class RealtimeClient : IAsyncDisposable
             try
             {
                 await _hub.StartAsync(linked.Token);
-                Connected?.Invoke(_connections.Current);
+                Raise(Connected, _connections.Current);
                 _work.Writer.TryWrite(new SyncWork(reason));
                 return;
             }
@@ -272,6 +272,19 @@ public sealed partial class RealtimeClient : IAsyncDisposable
             {
                 Report(e);
             }
+        }
+    }
+
+    /// <summary>Connection events: an app handler that throws is reported, and must not look like a failed connect.</summary>
+    private void Raise<T>(Action<T>? handler, T arg)
+    {
+        try
+        {
+            handler?.Invoke(arg);
+        }
+        catch (Exception e)
+        {
+            Report(e);
         }
     }
 
