@@ -23,6 +23,7 @@ using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
 using Realtime.Server.RateLimits;
+using Realtime.Server.Telemetry;
 using Realtime.Server.Terminals;
 using Realtime.Server.WebPush;
 
@@ -126,6 +127,7 @@ public static class RealtimeApp
         services.AddSingleton<LocalTerminals>();
         services.AddMetrics();
         services.AddSingleton<RealtimeMetrics>();
+        services.AddRealtimeTracing(configuration);
         services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<MembershipChanges>();
@@ -156,6 +158,7 @@ public static class RealtimeApp
             {
                 // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
+                o.AddFilter<HubTracingFilter>();
                 o.AddFilter<HubMetricsFilter>();
                 o.AddFilter<RateLimitFilter>();
                 // Every hub method error is already ours (HubErrorFilter) and OnConnectedAsync maps its own, so the
