@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Realtime.Backplane.Redis;
+using Realtime.Protocol;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
@@ -170,11 +171,18 @@ public static class RealtimeApp
                 // A terminal may pipeline: its invocations run side by side, and GroupCommit keeps
                 // its commands to one group in the order it sent them.
                 o.MaximumParallelInvocationsPerClient = ParallelInvocationsPerTerminal;
+                // Each push is serialized once per offered protocol and crosses the backplane in every one of them.
+                o.SupportedProtocols = HubProtocols(configuration);
             })
             .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
         services.RemoveAll<IHubProtocol>();
         services.AddSingleton<IHubProtocol>(sp =>
             new SpecErrorHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+        // MessagePack writes and reads through the JSON protocol's own options (see JsonMessagePack): one wire shape.
+        services.AddSingleton<IHubProtocol>(sp => new SpecErrorHubProtocol(new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions
+        {
+            SerializerOptions = JsonMessagePack.SerializerOptions(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>().Value.PayloadSerializerOptions),
+        }))));
 
         var redis = configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))
@@ -198,6 +206,17 @@ public static class RealtimeApp
         if (!string.IsNullOrWhiteSpace(redis)) health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString("PostgresRead")))
             health.AddCheck<ReadReplicaHealthCheck>("postgres-read", tags: ["ready"]);
+    }
+
+    /// <summary>Realtime:HubProtocols: the hub protocols this node offers, comma-separated (default both).</summary>
+    private static List<string> HubProtocols(IConfiguration configuration)
+    {
+        string[] known = ["json", "messagepack"];
+        var names = (configuration["Realtime:HubProtocols"] ?? string.Join(',', known))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0 || names.Any(n => !known.Contains(n)))
+            throw new InvalidOperationException($"Realtime:HubProtocols must name one or more of {string.Join(", ", known)}, not '{configuration["Realtime:HubProtocols"]}'.");
+        return [.. names.Distinct()];
     }
 
     private static void MapEndpoints(WebApplication app)
