@@ -46,12 +46,14 @@ public static class RealtimeTracing
             "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
             var other => throw new InvalidOperationException($"Realtime:Telemetry:OtlpProtocol is '{other}'; say grpc or http/protobuf."),
         };
+        var ratio = configuration.GetValue<double?>("Realtime:Telemetry:SampleRatio") ?? 1.0;
+        if (ratio is < 0 or > 1) throw new InvalidOperationException($"Realtime:Telemetry:SampleRatio is {ratio}; say a fraction from 0 to 1.");
         var nodeId = configuration["Realtime:NodeId"] is { Length: > 0 } id ? id : new Apps.RealtimeOptions().NodeId;
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName, serviceInstanceId: nodeId, autoGenerateServiceInstanceId: false))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new OperationRootSampler()))
+                .SetSampler(new ParentBasedSampler(new OperationRootSampler(ratio)))
                 .AddSource(SourceName, BackplaneTracing.SourceName)
                 .AddAspNetCoreInstrumentation(o =>
                 {
@@ -77,13 +79,18 @@ public static class RealtimeTracing
     }
 
     /// <summary>
-    /// A trace starts at an operation (a hub command, a REST request, a background job's own span), not at a
-    /// client call: the PostgreSQL polls of the outbox, presence and retention jobs, which belong to none, are
-    /// dropped instead of filling the collector with one-span traces.
+    /// A trace starts at an operation (a hub command, a REST request), not at a client call: the PostgreSQL polls
+    /// of the outbox, presence and retention jobs, which belong to none, are dropped instead of filling the
+    /// collector with one-span traces. Of the operations, <c>ratio</c> are kept (by trace id); their children
+    /// follow them (ParentBasedSampler).
     /// </summary>
-    private sealed class OperationRootSampler : Sampler
+    private sealed class OperationRootSampler(double ratio) : Sampler
     {
+        private readonly TraceIdRatioBasedSampler _ratio = new(ratio);
+
         public override SamplingResult ShouldSample(in SamplingParameters parameters) =>
-            new(parameters.Kind is ActivityKind.Client or ActivityKind.Producer ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
+            parameters.Kind is ActivityKind.Client or ActivityKind.Producer
+                ? new SamplingResult(SamplingDecision.Drop)
+                : _ratio.ShouldSample(parameters);
     }
 }
