@@ -83,7 +83,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     public sealed record Span(
-        string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Scope,
+        string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Scope, ulong StartNanos, ulong EndNanos,
         IReadOnlyDictionary<string, string> Attributes, IReadOnlyDictionary<string, string> Resource, int StatusCode, IReadOnlyList<string> LinkedTraceIds)
     {
         public string? this[string attribute] => Attributes.GetValueOrDefault(attribute);
@@ -125,11 +125,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     // Span { bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5; SpanKind kind = 6;
+    //        fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
     //        repeated KeyValue attributes = 9; repeated Link links = 13 (trace_id = 1); Status status = 15 (code = 3); }
     private static Span ReadSpan(byte[] message, string scope, Dictionary<string, string> resource)
     {
         string traceId = "", spanId = "", parent = "", name = "";
         int kind = 0, status = 0;
+        ulong start = 0, end = 0;
         var attributes = new Dictionary<string, string>();
         var links = new List<string>();
         var input = new CodedInputStream(message);
@@ -142,6 +144,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 case 4: parent = Convert.ToHexStringLower(input.ReadBytes().ToByteArray()); break;
                 case 5: name = input.ReadString(); break;
                 case 6: kind = input.ReadEnum(); break;
+                case 7: start = input.ReadFixed64(); break;
+                case 8: end = input.ReadFixed64(); break;
                 case 9: AddKeyValue(input.ReadBytes().ToByteArray(), attributes); break;
                 case 13:
                     foreach (var (f, value) in Fields(input.ReadBytes().ToByteArray()))
@@ -158,7 +162,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                 default: input.SkipLastField(); break;
             }
         }
-        return new Span(traceId, spanId, parent, name, kind, scope, attributes, resource, status, links);
+        return new Span(traceId, spanId, parent, name, kind, scope, start, end, attributes, resource, status, links);
     }
 
     // KeyValue { string key = 1; AnyValue value = 2; }; AnyValue { string string_value = 1; bool bool_value = 2; int64 int_value = 3; }

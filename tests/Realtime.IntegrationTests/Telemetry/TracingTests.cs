@@ -97,6 +97,36 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Otlp_CommandsBatchedIntoOneTransaction_StatementsBelongToACommandStillRunning()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: new Dictionary<string, string?>
+        {
+            ["Realtime:Telemetry:OtlpEndpoint"] = receiver.BaseUrl.ToString(),
+            ["Realtime:Telemetry:OtlpProtocol"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+        });
+        var node = cluster[0];
+        await using var alice = await node.ConnectAsync("alice");
+        await using var bob = await node.ConnectAsync("bob");
+        var groupId = (await alice.InvokeAsync("CreateGroup", new { type = "Public", name = "busy", members = new[] { "bob" } })).Str("groupId");
+
+        // Pipelined sends to one group: GroupCommit applies those that queue up behind a running transaction
+        // together, in a loop that outlives the command that started it.
+        const int perUser = 30;
+        await Task.WhenAll(new[] { alice, bob }.SelectMany(t => Enumerable.Range(0, perUser).Select(i => t.InvokeAsync("SendMessage", new { groupId, text = $"m{i}" }))));
+
+        var spans = await receiver.WaitForAsync(all => all.Count(s => s.Name == "GroupHub/SendMessage") == 2 * perUser);
+        var roots = spans.Where(s => s.Name == "GroupHub/SendMessage").ToDictionary(s => s.TraceId);
+        var children = spans.Where(s => roots.ContainsKey(s.TraceId) && s.Scope is "Npgsql" or BackplaneTracing.SourceName).ToList();
+        Assert.NotEmpty(children);
+        // A statement or publish in a command's trace started while that command was running, never after it
+        // was answered (as it would, were a later batch's transaction filed under the loop's first command).
+        Assert.All(children, s => Assert.True(s.StartNanos <= roots[s.TraceId].EndNanos,
+            $"{s.Scope} span started {(s.StartNanos - roots[s.TraceId].EndNanos) / 1000} µs after its command ended"));
+    }
+
+    [Fact]
     public async Task Otlp_NotConfigured_NothingListens()
     {
         await using var cluster = await Cluster.StartAsync(nodes: 1);
