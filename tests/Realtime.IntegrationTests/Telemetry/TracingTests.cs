@@ -127,6 +127,30 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Otlp_CallbackDelivered_OutboxDeliverySpanWithItsStatements()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var webhooks = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);
+        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: new Dictionary<string, string?>
+        {
+            ["Realtime:Telemetry:OtlpEndpoint"] = receiver.BaseUrl.ToString(),
+            ["Realtime:Telemetry:OtlpProtocol"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            [$"Realtime:Apps:{RealtimeNode.App}:CallbackUrl"] = webhooks.CallbackUrl,
+        });
+        await using var alice = await cluster[0].ConnectAsync("alice");
+        await alice.InvokeAsync("CreateGroup", new { type = "Public", name = "called back" });
+        await webhooks.WaitForAsync(r => r.Command == "Group.CallbackAfterCreateGroup");
+
+        bool IsDelivery(OtlpReceiver.Span s) => s.Name == "outbox deliver Callback" && s["realtime.outbox.outcome"] == "delivered";
+        var spans = await receiver.WaitForAsync(all => all.Any(d => IsDelivery(d) && all.Any(s => s.Scope == "Npgsql" && s.ParentSpanId == d.SpanId)));
+        var delivery = spans.First(IsDelivery);
+        Assert.Equal("", delivery.ParentSpanId);
+        Assert.Equal(RealtimeNode.App, delivery["realtime.app"]);
+        Assert.Equal("1", delivery["realtime.outbox.attempt"]);
+    }
+
+    [Fact]
     public async Task Otlp_NotConfigured_NothingListens()
     {
         await using var cluster = await Cluster.StartAsync(nodes: 1);
