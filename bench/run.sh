@@ -7,6 +7,9 @@
 #
 #   bench/run.sh [commands] [fanout] [sync] [manygroups] [groupstate]   (default: the first four)
 #
+# A scenario name ending in -msgpack (commands-msgpack, fanout-msgpack, ...) runs it over the
+# MessagePack hub protocol; e.g. `bench/run.sh commands commands-msgpack fanout fanout-msgpack`.
+#
 # Sizes (defaults suit a 2-core machine): BENCH_USERS=20 BENCH_DURATION=20 (commands),
 # BENCH_MEMBERS=1000 BENCH_FANOUT_MESSAGES=200 (fanout), BENCH_SYNC_MESSAGES=5000 (sync),
 # BENCH_MANY_GROUPS=1000 BENCH_MANY_EVENTS=2 BENCH_MANY_ROUNDS=20 (manygroups),
@@ -23,7 +26,7 @@ source "$REPO_ROOT/scripts/lib.sh"
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=(commands fanout sync manygroups)
 for s in "${SCENARIOS[@]}"; do
-  [[ "$s" =~ ^(commands|fanout|sync|manygroups|groupstate)$ ]] || { sed -n '3,14s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
+  [[ "$s" =~ ^(commands|fanout|sync|manygroups|groupstate)(-msgpack)?$ ]] || { sed -n '3,14s/^# \{0,1\}//p' "$0" >&2; die "unknown scenario: $s"; }
 done
 
 USERS="${BENCH_USERS:-20}" DURATION="${BENCH_DURATION:-20}"
@@ -86,7 +89,10 @@ COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench/resul
 } >"$OUT"
 
 FAILED=()
-for scenario in "${SCENARIOS[@]}"; do
+for name in "${SCENARIOS[@]}"; do
+  scenario="${name%-msgpack}"
+  protocol=json
+  [[ "$name" == *-msgpack ]] && protocol=messagepack
   case "$scenario" in
     commands) args=(--users "$USERS" --duration "$DURATION") ;;
     fanout) args=(--members "$MEMBERS" --messages "$FANOUT_MESSAGES") ;;
@@ -94,15 +100,15 @@ for scenario in "${SCENARIOS[@]}"; do
     manygroups) args=(--groups "$MANY_GROUPS" --events "$MANY_EVENTS" --rounds "$MANY_ROUNDS") ;;
     groupstate) args=(--members "${BENCH_STATE_MEMBERS:-6000}" --users "${BENCH_STATE_READERS:-100}" --duration "${BENCH_STATE_DURATION:-10}") ;;
   esac
-  log "scenario $scenario ${args[*]}"
+  log "scenario $scenario ${args[*]} ($protocol)"
   # Each scenario is bounded; timeout is a last resort against a hang.
-  if ! timeout 900 dotnet "$BENCH_DLL" "$scenario" --urls "$URL_LIST" "${args[@]}" >"$RUN/$scenario.md"; then
-    FAILED+=("$scenario")
+  if ! timeout 900 dotnet "$BENCH_DLL" "$scenario" --urls "$URL_LIST" "${args[@]}" --protocol "$protocol" >"$RUN/$name.md"; then
+    FAILED+=("$name")
     echo "**FAILED** (exit status non-zero; see the checks below)" >>"$OUT"
     echo >>"$OUT"
   fi
-  cat "$RUN/$scenario.md" >>"$OUT"
-  cat "$RUN/$scenario.md"
+  cat "$RUN/$name.md" >>"$OUT"
+  cat "$RUN/$name.md"
 done
 echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$OUT"
 

@@ -28,7 +28,7 @@ public sealed class Bench(Options options)
 
     /// <summary>Connects user i to node i mod nodes.</summary>
     public Task<TestTerminal> ConnectAsync(string user, int i) =>
-        TestTerminal.ConnectAsync(options.Urls[i % options.Urls.Length], Token(user), device: "bench");
+        TestTerminal.ConnectAsync(options.Urls[i % options.Urls.Length], Token(user), device: "bench", messagePack: options.Protocol == "messagepack");
 
     /// <summary>Connects users[i] to node i mod nodes, 32 at a time.</summary>
     public async Task<TestTerminal[]> ConnectAllAsync(IReadOnlyList<string> users)

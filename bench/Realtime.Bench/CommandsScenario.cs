@@ -66,7 +66,7 @@ public static class CommandsScenario
         await Bench.CloseAllAsync(clients);
 
         var total = latencies.Values.Sum(l => l.Count);
-        Console.WriteLine($"## commands: {o.Users} users × {o.Duration} s on {o.Urls.Length} node(s)\n");
+        Console.WriteLine($"## commands: {o.Users} users × {o.Duration} s on {o.Urls.Length} node(s), {o.Protocol} protocol\n");
         Console.WriteLine($"{total} commands in {seconds:0.0} s = **{total / seconds:0} commands/s** " +
                           $"({total / 3 / seconds:0.0} CreateGroup+UpdateGroupProfile+SendMessage iterations/s).\n");
         Console.WriteLine("| method | calls | calls/s | p50 ms | p95 ms | p99 ms | max ms |");

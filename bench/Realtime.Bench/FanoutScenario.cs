@@ -80,7 +80,7 @@ public static class FanoutScenario
 
         var deliveries = latency.Count;
         var spanSeconds = Bench.Ms(firstSend, lastArrival) / 1000;
-        Console.WriteLine($"## fanout: {m} members on {o.Urls.Length} node(s) × {k} messages\n");
+        Console.WriteLine($"## fanout: {m} members on {o.Urls.Length} node(s) × {k} messages, {o.Protocol} protocol\n");
         Console.WriteLine($"{k - sendErrors} messages sent one at a time in {sendSeconds:0.0} s ({(k - sendErrors) / sendSeconds:0.0} messages/s, " +
                           $"SendMessage p50 {sendLatency.Percentile(50):0.0} ms, p99 {sendLatency.Percentile(99):0.0} ms); " +
                           $"{deliveries} of {(long)m * (k - sendErrors)} deliveries in {spanSeconds:0.0} s = **{deliveries / spanSeconds:0} deliveries/s**.\n");

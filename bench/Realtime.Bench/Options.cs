@@ -4,11 +4,11 @@ namespace Realtime.Bench;
 
 /// <summary>Command-line options. Every size is capped so a typo cannot run away.</summary>
 public sealed record Options(
-    string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret)
+    string Scenario, Uri[] Urls, int Users, int Members, int Messages, int Duration, int Groups, int Events, int Rounds, string App, string Secret, string Protocol = "json")
 {
     public const string Usage =
         "usage: Realtime.Bench <commands|fanout|sync|manygroups|syncload|search|history|probe|groupstate> [--urls http://127.0.0.1:5080,http://127.0.0.1:5081] " +
-        "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S]";
+        "[--users N] [--members M] [--messages K] [--duration S] [--groups G] [--events E] [--rounds R] [--app demo] [--secret S] [--protocol json|messagepack]";
 
     // The secret of the Development-only `demo` app (README); useless against a production node.
     private const string DemoSecret = "realtime-demo-development-secret-0001";
@@ -46,7 +46,9 @@ public sealed record Options(
             Events: Int("events", 2, 1000),
             Rounds: Int("rounds", 20, 1000),
             App: Get("app", "demo"),
-            Secret: Get("secret", DemoSecret));
+            Secret: Get("secret", DemoSecret),
+            Protocol: Get("protocol", "json"));
+        if (options.Protocol is not ("json" or "messagepack")) throw new ArgumentException($"--protocol must be json or messagepack, not '{options.Protocol}'");
         if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}");
         if ((long)options.Groups * options.Events > 100_000) throw new ArgumentException("--groups × --events must be at most 100000");
         return options;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Realtime.Backplane.Redis;
+using Realtime.Protocol;
 using Realtime.Server.Commands;
 using Realtime.Server.Delivery;
 using Realtime.Server.Groups;
@@ -173,6 +174,11 @@ public static class RealtimeApp
         services.RemoveAll<IHubProtocol>();
         services.AddSingleton<IHubProtocol>(sp =>
             new SpecErrorHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+        // MessagePack writes and reads through the JSON protocol's own options (see JsonMessagePack): one wire shape.
+        services.AddSingleton<IHubProtocol>(sp => new SpecErrorHubProtocol(new MessagePackHubProtocol(Options.Create(new MessagePackHubProtocolOptions
+        {
+            SerializerOptions = JsonMessagePack.SerializerOptions(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>().Value.PayloadSerializerOptions),
+        }))));
 
         var redis = configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))

@@ -6,9 +6,12 @@ using Xunit.Abstractions;
 namespace Realtime.IntegrationTests.Hardening;
 
 /// <summary>A node on its own database with the sweep's world built once, and its state read back before any case.</summary>
-public sealed class SweepFixture : IAsyncLifetime
+public class SweepFixture : IAsyncLifetime
 {
     private readonly SweepServerFixture _server = new();
+
+    /// <summary>Whether the world and the sweep speak the MessagePack hub protocol.</summary>
+    protected virtual bool MessagePack => false;
 
     internal SweepWorld World { get; private set; } = null!;
 
@@ -20,7 +23,7 @@ public sealed class SweepFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _server.InitializeAsync();
-        World = await SweepWorld.BuildAsync(_server.Node);
+        World = await SweepWorld.BuildAsync(_server.Node, messagePack: MessagePack);
         Initial = Latest = await World.SnapshotAsync();
     }
 
@@ -90,15 +93,19 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
 
     [Theory]
     [MemberData(nameof(HubTargets))]
-    public async Task Hub(string target)
+    public Task Hub(string target) => HubSweepAsync(fixture, output, target);
+
+    /// <summary>Every generated case of one hub method, sent over the fixture's protocol.</summary>
+    internal static async Task HubSweepAsync(SweepFixture fixture, ITestOutputHelper output, string target)
     {
+        var world = fixture.World;
         var cases = SweepCases.Hub(SweepTables.Hub.Single(t => t.Key == target));
-        await SweepAsync(target, cases.Count, async failures =>
+        await SweepAsync(fixture, output, target, cases.Count, async failures =>
         {
             foreach (var c in cases)
             {
-                var socket = await World.Hub.OfAsync(World[c.Caller]);
-                var arguments = World.Fill(c.Arguments);
+                var socket = await world.Hub.OfAsync(world[c.Caller]);
+                var arguments = world.Fill(c.Arguments);
                 var problem = SweepCases.Judge(c, await socket.InvokeAsync(c.Method, arguments));
                 if (problem is not null) failures.Add((c.Label, $"{c.Method}({Abbrev.Of(arguments, 140)})", problem));
             }
@@ -110,7 +117,7 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
     public async Task Rest(string target)
     {
         var cases = SweepCases.Rest(SweepTables.Rest.Single(t => t.Key == target));
-        await SweepAsync(target, cases.Count, async failures =>
+        await SweepAsync(fixture, output, target, cases.Count, async failures =>
         {
             foreach (var c in cases)
             {
@@ -167,7 +174,7 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
     [Fact]
     public async Task HubProtocolFrames()
     {
-        await SweepAsync("(protocol frames)", ProtocolFrames.Count, async failures =>
+        await SweepAsync(fixture, output, "(protocol frames)", ProtocolFrames.Count, async failures =>
         {
             foreach (var (label, frame, id) in ProtocolFrames)
             {
@@ -187,7 +194,7 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
     [Fact]
     public async Task HubOversizedFrames()
     {
-        await SweepAsync("(oversized frames)", OversizedFrames.Count, async failures =>
+        await SweepAsync(fixture, output, "(oversized frames)", OversizedFrames.Count, async failures =>
         {
             foreach (var (label, frame, fragment) in OversizedFrames)
             {
@@ -203,13 +210,15 @@ public sealed class BadInputSweepTests(SweepFixture fixture, ITestOutputHelper o
     }
 
     /// <summary>Runs one batch between two snapshots; fails listing every failing case (grouped by what came back) and every changed state.</summary>
-    private async Task SweepAsync(string target, int count, Func<List<(string Label, string Sent, string Problem)>, Task> run)
+    internal static async Task SweepAsync(
+        SweepFixture fixture, ITestOutputHelper output, string target, int count, Func<List<(string Label, string Sent, string Problem)>, Task> run)
     {
+        var world = fixture.World;
         var clock = Stopwatch.StartNew();
         var before = fixture.Latest;
         var failures = new List<(string Label, string Sent, string Problem)>();
         await run(failures);
-        var after = fixture.Latest = await World.SnapshotAsync();
+        var after = fixture.Latest = await world.SnapshotAsync();
         var changed = SweepWorld.Diff(before, after);
         var drift = SweepWorld.Diff(fixture.Initial, after);
         output.WriteLine($"{target}: {count} cases, {failures.Count} failing, {changed.Count} state changes, {clock.Elapsed.TotalSeconds:0.0} s");

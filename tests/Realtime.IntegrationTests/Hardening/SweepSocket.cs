@@ -37,6 +37,9 @@ internal sealed record HubAnswer(HubAnswerKind Kind, JsonElement Frame, string D
 /// or as bytes (invalid UTF-8, fragments), and every way the server may answer is told apart — a completion,
 /// a close frame, the socket closing, or silence — where <see cref="RawHubSocket"/> throws. Every receive has
 /// a timeout; after a close or a timeout the socket is done (<see cref="IsOpen"/> false).
+/// With <see cref="MessagePack"/> it speaks the MessagePack hub protocol instead: an invocation's JSON arguments
+/// are transcoded value for value (<see cref="MessagePackFrames"/>) and the server's frames are read back in their
+/// JSON form, so the same cases are judged the same way.
 /// </summary>
 internal sealed class SweepSocket : IAsyncDisposable
 {
@@ -44,18 +47,21 @@ internal sealed class SweepSocket : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private readonly ClientWebSocket _socket;
-    private readonly StringBuilder _pending = new();
-    private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
+    private readonly List<byte> _pending = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly Queue<JsonElement> _binaryFrames = new();
+    private bool _handshaken;
     private int _lastId;
     private bool _done;
 
-    private SweepSocket(ClientWebSocket socket) => _socket = socket;
+    private SweepSocket(ClientWebSocket socket, bool messagePack) => (_socket, MessagePack) = (socket, messagePack);
 
     public bool IsOpen => !_done && _socket.State == WebSocketState.Open;
 
+    public bool MessagePack { get; }
+
     /// <summary>Connects with a user token and completes the handshake.</summary>
-    public static async Task<SweepSocket> ConnectAsync(Uri hubUrl, string user)
+    public static async Task<SweepSocket> ConnectAsync(Uri hubUrl, string user, bool messagePack = false)
     {
         var url = new UriBuilder(hubUrl)
         {
@@ -64,9 +70,10 @@ internal sealed class SweepSocket : IAsyncDisposable
         }.Uri;
         var ws = new ClientWebSocket();
         using (var cts = new CancellationTokenSource(Timeout)) await ws.ConnectAsync(url, cts.Token);
-        var socket = new SweepSocket(ws);
-        await socket.SendTextAsync("""{"protocol":"json","version":1}""");
+        var socket = new SweepSocket(ws, messagePack);
+        await socket.SendTextAsync(messagePack ? MessagePackFrames.Handshake.TrimEnd('\u001e') : """{"protocol":"json","version":1}""");
         var handshake = await socket.NextAsync(_ => true);
+        socket._handshaken = true;
         if (handshake.Kind != HubAnswerKind.Completion || handshake.Frame.TryGetProperty("error", out _))
             throw new InvalidOperationException($"handshake of {user} failed: {handshake}");
         return socket;
@@ -82,7 +89,8 @@ internal sealed class SweepSocket : IAsyncDisposable
         for (var at = 0; at < bytes.Length; at += fragment)
         {
             var count = Math.Min(fragment, bytes.Length - at);
-            await _socket.SendAsync(bytes.AsMemory(at, count), WebSocketMessageType.Text, at + count >= bytes.Length, cts.Token);
+            var type = MessagePack && _handshaken ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
+            await _socket.SendAsync(bytes.AsMemory(at, count), type, at + count >= bytes.Length, cts.Token);
         }
     }
 
@@ -90,6 +98,7 @@ internal sealed class SweepSocket : IAsyncDisposable
     public async Task<HubAnswer> InvokeAsync(string method, string arguments)
     {
         var id = "s" + ++_lastId;
+        if (MessagePack) return await SendAndAwaitAsync(MessagePackFrames.Invocation(id, method, arguments), id);
         var frame = $$"""{"type":1,"invocationId":"{{id}}","target":{{JsonSerializer.Serialize(method)}},"arguments":{{arguments}}}""";
         return await SendAndAwaitAsync(Encoding.UTF8.GetBytes(frame + (char)RecordSeparator), id);
     }
@@ -121,12 +130,20 @@ internal sealed class SweepSocket : IAsyncDisposable
         {
             while (true)
             {
-                var text = _pending.ToString();
-                var end = text.IndexOf((char)RecordSeparator);
-                if (end >= 0)
+                JsonElement? next = null;
+                if (_binaryFrames.Count > 0) next = _binaryFrames.Dequeue();
+                else if (MessagePack && _handshaken)
                 {
-                    _pending.Remove(0, end + 1);
-                    var frame = JsonDocument.Parse(text[..end]).RootElement.Clone();
+                    foreach (var f in MessagePackFrames.TakeFrames(_pending)) _binaryFrames.Enqueue(f);
+                    if (_binaryFrames.Count > 0) continue;
+                }
+                else if (_pending.IndexOf(RecordSeparator) is var end and >= 0)
+                {
+                    next = JsonDocument.Parse(Encoding.UTF8.GetString([.. _pending.GetRange(0, end)])).RootElement.Clone();
+                    _pending.RemoveRange(0, end + 1);
+                }
+                if (next is { } frame)
+                {
                     if (frame.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.Number && type.GetInt32() == 7)
                         return Finish(new HubAnswer(HubAnswerKind.Closed, frame,
                             "close frame: " + (frame.TryGetProperty("error", out var error) ? error.GetString() : "(no error)")));
@@ -136,8 +153,7 @@ internal sealed class SweepSocket : IAsyncDisposable
                 var read = await _socket.ReceiveAsync(_buffer, cts.Token);
                 if (read.MessageType == WebSocketMessageType.Close)
                     return Finish(new HubAnswer(HubAnswerKind.Closed, default, $"WebSocket close {_socket.CloseStatus} '{_socket.CloseStatusDescription}'"));
-                var chars = new char[read.Count];
-                _pending.Append(chars, 0, _utf8.GetChars(_buffer, 0, read.Count, chars, 0));
+                _pending.AddRange(_buffer.AsSpan(0, read.Count));
             }
         }
         catch (OperationCanceledException)
@@ -175,7 +191,7 @@ internal sealed class SweepSocket : IAsyncDisposable
 }
 
 /// <summary>One connection per user, opened on first use and again after the server closed it.</summary>
-internal sealed class SweepSockets(Uri hubUrl) : IAsyncDisposable
+internal sealed class SweepSockets(Uri hubUrl, bool messagePack = false) : IAsyncDisposable
 {
     private readonly Dictionary<string, SweepSocket> _sockets = new(StringComparer.Ordinal);
 
@@ -189,7 +205,7 @@ internal sealed class SweepSockets(Uri hubUrl) : IAsyncDisposable
             Reconnects++;
             await socket.DisposeAsync();
         }
-        return _sockets[user] = await SweepSocket.ConnectAsync(hubUrl, user);
+        return _sockets[user] = await SweepSocket.ConnectAsync(hubUrl, user, messagePack);
     }
 
     /// <summary>A call that must succeed (world setup and state reads): answers its result.</summary>

@@ -59,11 +59,11 @@ internal sealed class SweepWorld : IAsyncDisposable
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private int _requestIds;
 
-    private SweepWorld(RealtimeNode node, string suffix)
+    private SweepWorld(RealtimeNode node, string suffix, bool messagePack)
     {
         Node = node;
         Suffix = suffix;
-        Hub = new SweepSockets(node.HubUrl);
+        Hub = new SweepSockets(node.HubUrl, messagePack);
         Rest = new SweepRest(node);
         foreach (var (key, value) in new Dictionary<string, string>
         {
@@ -90,9 +90,10 @@ internal sealed class SweepWorld : IAsyncDisposable
     /// <summary>The users whose reads make up the snapshot.</summary>
     public IEnumerable<string> Users => new[] { "O", "A", "M", "X", "Y", "B", "Z", "NEW", "NEW2", "TOK" }.Select(k => _values[k]);
 
-    public static async Task<SweepWorld> BuildAsync(RealtimeNode node, string suffix = "")
+    /// <summary>Builds the world; with <paramref name="messagePack"/> every hub call of it (and of the sweep) speaks MessagePack.</summary>
+    public static async Task<SweepWorld> BuildAsync(RealtimeNode node, string suffix = "", bool messagePack = false)
     {
-        var w = new SweepWorld(node, suffix);
+        var w = new SweepWorld(node, suffix, messagePack);
         string O = w["O"], A = w["A"], M = w["M"], X = w["X"], B = w["B"], GP = w["GP"], GV = w["GV"];
         await w.Hub.CallAsync(O, "CreateGroup", $$"""[{"groupId":"{{GP}}","type":"Public","name":"Sweep public","members":["{{A}}","{{M}}"]}]""");
         await w.Hub.CallAsync(O, "CreateGroup", $$"""[{"groupId":"{{GV}}","type":"Private","name":"Sweep private","members":["{{M}}"]}]""");

@@ -4,12 +4,13 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Realtime.Protocol;
 
 namespace Realtime.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A terminal for tests: a thin wrapper over the official SignalR client (JSON protocol, WebSockets, no negotiation)
-/// that records every server-to-client call and answers invocations as JSON.
+/// A terminal for tests: a thin wrapper over the official SignalR client (JSON or MessagePack hub protocol,
+/// WebSockets, no negotiation) that records every server-to-client call and answers invocations as JSON.
 /// </summary>
 public sealed class TestTerminal : IAsyncDisposable
 {
@@ -65,22 +66,25 @@ public sealed class TestTerminal : IAsyncDisposable
     /// Connects and returns once the hub's OnConnectedAsync has finished (the terminal is attached to its groups).
     /// The token goes in the access_token query parameter, as browsers send it, or with <paramref name="useBearerHeader"/>
     /// in an "Authorization: Bearer" header. <paramref name="waitUntilAttached"/> false returns at the handshake, as a
-    /// real client's start does.
+    /// real client's start does. <paramref name="messagePack"/> speaks the MessagePack hub protocol (arguments and
+    /// results cross as the MessagePack form of their JSON, as the server's protocol expects).
     /// </summary>
     public static async Task<TestTerminal> ConnectAsync(
-        Uri hubUrl, string? accessToken, string? device = null, bool useBearerHeader = false, TimeSpan? timeout = null, bool waitUntilAttached = true)
+        Uri hubUrl, string? accessToken, string? device = null, bool useBearerHeader = false, TimeSpan? timeout = null,
+        bool waitUntilAttached = true, bool messagePack = false)
     {
         var limit = timeout ?? DefaultTimeout;
-        var connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(BuildUrl(hubUrl, useBearerHeader ? null : accessToken, device), options =>
             {
                 options.SkipNegotiation = true;
                 options.Transports = HttpTransportType.WebSockets;
                 // Off the browser the .NET client sends this token as an "Authorization: Bearer" header.
                 if (useBearerHeader && accessToken is not null) options.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
-            })
-            .AddJsonProtocol(o => o.PayloadSerializerOptions = JsonOptions)
-            .Build();
+            });
+        if (messagePack) builder.AddMessagePackProtocol(o => o.SerializerOptions = JsonMessagePack.SerializerOptions(JsonOptions));
+        else builder.AddJsonProtocol(o => o.PayloadSerializerOptions = JsonOptions);
+        var connection = builder.Build();
         connection.HandshakeTimeout = limit;
         connection.KeepAliveInterval = PingInterval;
 
