@@ -125,6 +125,8 @@ test("jsClient_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TIM
   let web = make(NODE2, first);
   try {
     await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    // (The official client's own record of the protocol it negotiated in the handshake.)
+    assert.equal(web.connection._protocol.name, PROTOCOL);
     const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("web"), members: [user] });
     await first.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
     await first.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === 1, "MembersJoined");
@@ -387,7 +389,7 @@ test("nodeSample_CommandsAndPushesAcrossNodes", TEST_TIMEOUT, async () => {
   assert.ok(cliReady, "client-samples/node has no node_modules: scripts/test.sh runs npm ci there");
   const o = await owner(NODE1);
   const user = uniqueId("cli");
-  const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty")]);
+  const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty"), "--protocol", PROTOCOL]);
   try {
     await cli.line(new RegExp(`connected to .* as ${escape(user)}@demo`));
     await cli.line(/starting from now/);

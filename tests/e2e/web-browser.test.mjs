@@ -44,10 +44,17 @@ after(async () => {
  */
 async function signIn(user, { node = NODE1, query = "" } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
-  const network = { down: false, sockets: new Set() };
+  const network = { down: false, sockets: new Set(), handshakes: [] };
   await context.routeWebSocket(/\/hubs\/groups/, (ws) => {
     if (network.down) return ws.close({ code: 4000, reason: "offline" });
-    ws.connectToServer();
+    const server = ws.connectToServer();
+    // Forwarded as they are; the first frame of each connection is the handshake naming the protocol.
+    let first = true;
+    ws.onMessage((message) => {
+      if (first) network.handshakes.push(String(message));
+      first = false;
+      server.send(message);
+    });
     network.sockets.add(ws);
   });
   const page = await context.newPage();
@@ -58,6 +65,7 @@ async function signIn(user, { node = NODE1, query = "" } = {}) {
   await page.fill("#user", user);
   await page.click("#sign-in");
   await page.locator("#status", { hasText: `signed in as ${user} (${PROTOCOL})` }).waitFor();
+  assert.match(network.handshakes[0], new RegExp(`^\\{"protocol":"${PROTOCOL}","version":1\\}\u001e$`), "the page speaks the protocol under test");
   return {
     page,
     context,
