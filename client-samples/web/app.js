@@ -19,6 +19,9 @@ const state = {
   client: null,
   me: null,
   groups: new Map(), // groupId -> GetJoinedGroups item (its `unread` kept live)
+  // groupId -> seqs of others' messages pushed while the group was not open: a GetJoinedGroups
+  // answer counts those up to its lastSeq, these count the ones after (pushed while it was on its way).
+  unseen: new Map(),
   selected: null, // groupId whose messages, profile and members are shown
   profile: null, // GroupInfo of the selected group
 };
@@ -107,6 +110,7 @@ $("signin-form").onsubmit = (event) => {
     for (const id of ["app", "sign-out", "sync"]) $(id).hidden = false;
     await Promise.all([refreshGroups(), refreshPending()]);
     status(`signed in as ${me} (${protocol})`);
+    document.body.dataset.signedIn = me;
     // Opened from an invite link (?join=<code>): join once connected, then drop the code from the address.
     const code = new URLSearchParams(location.search).get("join");
     if (code) {
@@ -137,7 +141,7 @@ function wire(client) {
     if (s === "reconnecting") status("connection lost; reconnecting (what happens meanwhile comes through Sync)");
     if (s === "reconnected") {
       status("back online");
-      action(() => Promise.all([refreshGroups(), refreshPending()]));
+      action(() => Promise.all([refreshGroups(), refreshPending(), markRead()]));
     }
   });
   client.on("groups", refreshGroupsSoon);
@@ -166,8 +170,10 @@ function onGroupEvent(e) {
     if (e.groupId === state.selected) {
       insertMessage(e);
       markReadSoon();
-    } else if (group && e.data.sender !== state.me) {
-      group.unread = (group.unread ?? 0) + 1;
+    } else if (e.data.sender !== state.me) {
+      if (!state.unseen.has(e.groupId)) state.unseen.set(e.groupId, new Set());
+      state.unseen.get(e.groupId).add(e.seq);
+      if (group) group.unread = (group.unread ?? 0) + 1;
       renderGroups();
     }
     return;
@@ -205,14 +211,27 @@ function describe(e) {
 
 // ------------------------------------------------------------------------------ groups
 
-let refreshTimer;
-function refreshGroupsSoon() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => action(refreshGroups), 150);
+/**
+ * Runs a background refresh a moment later, once for a burst of pushes. Skipped while the
+ * connection is down: "reconnected" refreshes everything anyway.
+ */
+function debounced(work, ms = 150) {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => state.client.connected && action(work), ms);
+  };
 }
+
+const refreshGroupsSoon = debounced(() => refreshGroups());
 
 async function refreshGroups() {
   const groups = await state.client.joinedGroups();
+  for (const g of groups) {
+    const later = [...(state.unseen.get(g.groupId) ?? [])].filter((seq) => seq > g.lastSeq);
+    g.unread = (g.unread ?? 0) + later.length;
+    state.unseen.set(g.groupId, new Set(later));
+  }
   state.groups = new Map(groups.map((g) => [g.groupId, g]));
   // The open group is read as it arrives.
   if (state.groups.has(state.selected)) state.groups.get(state.selected).unread = 0;
@@ -245,16 +264,13 @@ async function select(groupId) {
   renderGroups();
   if (!groupId) return;
   if (group) group.unread = 0;
+  state.unseen.delete(groupId);
   renderGroups();
   await Promise.all([loadEarlier(), loadProfile(), loadMembers(), markRead()]);
   $("messages").scrollTop = $("messages").scrollHeight;
 }
 
-let readTimer;
-function markReadSoon() {
-  clearTimeout(readTimer);
-  readTimer = setTimeout(() => action(markRead), 300);
-}
+const markReadSoon = debounced(() => markRead(), 300);
 
 function markRead() {
   // MarkRead never goes past the group's last seq: the largest seq there is means "all".
@@ -425,11 +441,7 @@ $("join-link").onclick = () =>
     if (code) await joinByLink(code);
   });
 
-let pendingTimer;
-function refreshPendingSoon() {
-  clearTimeout(pendingTimer);
-  pendingTimer = setTimeout(() => action(refreshPending), 150);
-}
+const refreshPendingSoon = debounced(() => refreshPending());
 
 /** Open invitations and join requests, to me (with buttons) and from me. */
 async function refreshPending() {

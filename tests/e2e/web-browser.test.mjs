@@ -64,12 +64,15 @@ async function signIn(user, { node = NODE1, query = "" } = {}) {
   await page.goto(`${node}/?protocol=${PROTOCOL}${query}`);
   await page.fill("#user", user);
   await page.click("#sign-in");
-  await page.locator("#status", { hasText: `signed in as ${user} (${PROTOCOL})` }).waitFor();
+  await page.locator(`body[data-signed-in="${user}"]`).waitFor();
   assert.match(network.handshakes[0], new RegExp(`^\\{"protocol":"${PROTOCOL}","version":1\\}\u001e$`), "the page speaks the protocol under test");
   return {
     page,
     context,
-    errors,
+    /** Script errors of the page and error lines of its log (a refused hub call shows there). */
+    async problems() {
+      return [...errors, ...(await page.locator("#log .error").allTextContents())];
+    },
     async offline() {
       network.down = true;
       await context.setOffline(true);
@@ -155,7 +158,7 @@ test("webPage_TwoUsers_CreateInviteAcceptChatAndSeeProfileEditsLive", TEST_TIMEO
 
     mkdirSync(SHOTS, { recursive: true });
     await bob.page.screenshot({ path: `${SHOTS}web-sample.png` });
-    assert.deepEqual([alice.errors, bob.errors], [[], []]);
+    assert.deepEqual([await alice.problems(), await bob.problems()], [[], []]);
   } finally {
     await alice.context.close();
     await bob.context.close();
@@ -200,7 +203,7 @@ test("webPage_TabOffline_ShowsEverythingItMissedInOrderExactlyOnce", TEST_TIMEOU
     // Live again afterwards.
     await invoke(connection, "SendMessage", { groupId, text: "live" });
     await expectMessages(bob.page, [...expected, `${ownerId}:live`]);
-    assert.deepEqual(bob.errors, []);
+    assert.deepEqual(await bob.problems(), []);
   } finally {
     await bob.context.close();
   }
@@ -227,7 +230,7 @@ test("webPage_OpenGroupAndLoadEarlier_ShowsEveryMessageOnceOldestAtTheTop", TEST
     await reader.page.click("#load-earlier");
     await expectMessages(reader.page, Array.from({ length: 60 }, (_, i) => `${senders[i % 2]}:msg ${i}`));
     assert.ok(await reader.page.locator("#load-earlier").isDisabled(), "nothing older to load");
-    assert.deepEqual(reader.errors, []);
+    assert.deepEqual(await reader.problems(), []);
   } finally {
     await reader.context.close();
   }
@@ -261,7 +264,7 @@ test("webPage_OpenedFromAnInviteLink_JoinsOnceSignedInAndSeesHistoryFromItsJoin"
     const made = new URL(await owner.page.inputValue("#invite-url"));
     assert.equal(made.origin + made.pathname, `${NODE1}/`);
     assert.match(made.searchParams.get("join"), /^[A-Za-z0-9_-]{24}$/);
-    assert.deepEqual([joiner.errors, owner.errors], [[], []]);
+    assert.deepEqual([await joiner.problems(), await owner.problems()], [[], []]);
   } finally {
     await joiner.context.close();
     await owner.context.close();
