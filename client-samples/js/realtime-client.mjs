@@ -268,7 +268,11 @@ export class RealtimeClient {
 
   /** Pushes and Syncs run one at a time, in arrival order, so the cursors change in order. */
   serial(work) {
-    const next = this.chain.then(work).catch((error) => this.emit("error", error));
+    const next = this.chain.then(work).catch((error) => {
+      // Cut off by a lost connection: the Sync after the reconnect catches up, nothing is lost.
+      if (this.connected) this.emit("error", error);
+      else this.emit("info", `interrupted: ${error.message}`);
+    });
     this.chain = next;
     return next;
   }

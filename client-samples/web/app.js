@@ -213,13 +213,21 @@ function describe(e) {
 
 /**
  * Runs a background refresh a moment later, once for a burst of pushes. Skipped while the
- * connection is down: "reconnected" refreshes everything anyway.
+ * connection is down, and its failure is not shown when the connection dropped under it:
+ * "reconnected" refreshes everything anyway.
  */
 function debounced(work, ms = 150) {
   let timer;
   return () => {
     clearTimeout(timer);
-    timer = setTimeout(() => state.client.connected && action(work), ms);
+    timer = setTimeout(async () => {
+      if (!state.client.connected) return;
+      try {
+        await work();
+      } catch (error) {
+        if (state.client.connected) action(() => Promise.reject(error));
+      }
+    }, ms);
   };
 }
 

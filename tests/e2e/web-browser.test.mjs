@@ -73,6 +73,10 @@ async function signIn(user, { node = NODE1, query = "" } = {}) {
     async problems() {
       return [...errors, ...(await page.locator("#log .error").allTextContents())];
     },
+    /** The page's raw log, for a failure's message. */
+    async logText() {
+      return (await page.locator("#log .line").allTextContents()).join("\n");
+    },
     async offline() {
       network.down = true;
       await context.setOffline(true);
@@ -204,6 +208,9 @@ test("webPage_TabOffline_ShowsEverythingItMissedInOrderExactlyOnce", TEST_TIMEOU
     await invoke(connection, "SendMessage", { groupId, text: "live" });
     await expectMessages(bob.page, [...expected, `${ownerId}:live`]);
     assert.deepEqual(await bob.problems(), []);
+  } catch (error) {
+    error.message += `\n--- the page's log:\n${await bob.logText()}`;
+    throw error;
   } finally {
     await bob.context.close();
   }

@@ -59,9 +59,8 @@ public sealed class DevSampleTests
     }
 
     [Fact]
-    public async Task Development_WithSamplePath_ServesThePageTheSharedModuleAndTheClientBuildsButNotTheRest()
+    public async Task Development_WithTheRealSamplePath_ServesThePageAndTheSharedModule()
     {
-        Assert.True(File.Exists(Path.Combine(SamplePath, "index.html")), SamplePath);
         await using var database = await TestDatabase.CreateAsync();
         await using var node = await RealtimeNode.StartAsync(database.ConnectionString, settings: WithSample(), environment: "Development");
         using var http = new HttpClient { BaseAddress = node.BaseUrl };
@@ -72,16 +71,58 @@ public sealed class DevSampleTests
         using var module = await http.GetAsync("/js/realtime-client.mjs");
         Assert.Equal(HttpStatusCode.OK, module.StatusCode);
         Assert.Equal("text/javascript", module.Content.Headers.ContentType?.MediaType);
-        // The sample's own package.json, and anything in node_modules but the browser builds, stay unserved.
-        foreach (var path in new[] { "/package.json", "/node_modules/@microsoft/signalr/package.json", "/../README.md" })
+        Assert.Contains("export class RealtimeClient", await module.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Development_SampleTree_ServesPageFilesModuleAndBrowserBuildsOnly()
+    {
+        // A sample tree of this test's own: web/ (page, package.json, node_modules) beside js/ and a file above both.
+        var root = Directory.CreateTempSubdirectory("devsample-");
+        try
         {
-            using var refused = await http.GetAsync(path);
-            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+            void Write(string relative, string text)
+            {
+                var file = Path.Combine(root.FullName, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllText(file, text);
+            }
+            Write("web/index.html", "<p>page</p>");
+            Write("web/app.js", "// app");
+            Write("web/package.json", "{}");
+            Write("web/node_modules/@microsoft/signalr/dist/browser/signalr.min.js", "// build");
+            Write("web/node_modules/@microsoft/signalr/package.json", "{}");
+            Write("web/node_modules/other/index.js", "// not for the page");
+            Write("js/realtime-client.mjs", "// module");
+            Write("secret.txt", "above the sample");
+
+            await using var database = await TestDatabase.CreateAsync();
+            var settings = new Dictionary<string, string?> { ["Realtime:DevSample:Path"] = Path.Combine(root.FullName, "web") };
+            await using var node = await RealtimeNode.StartAsync(database.ConnectionString, settings: settings, environment: "Development");
+            using var http = new HttpClient { BaseAddress = node.BaseUrl };
+
+            foreach (var (path, body, type) in new[]
+            {
+                ("/", "<p>page</p>", "text/html"),
+                ("/app.js", "// app", "text/javascript"),
+                ("/js/realtime-client.mjs", "// module", "text/javascript"),
+                ("/node_modules/@microsoft/signalr/dist/browser/signalr.min.js", "// build", "text/javascript"),
+            })
+            {
+                using var response = await http.GetAsync(path);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(body, await response.Content.ReadAsStringAsync());
+                Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
+            }
+            foreach (var path in new[] { "/package.json", "/node_modules/@microsoft/signalr/package.json", "/node_modules/other/index.js", "/secret.txt", "/js/../secret.txt", "/%2e%2e/secret.txt" })
+            {
+                using var response = await http.GetAsync(path);
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+            }
         }
-        if (Directory.Exists(Path.Combine(SamplePath, "node_modules/@microsoft/signalr/dist/browser")))
+        finally
         {
-            using var build = await http.GetAsync("/node_modules/@microsoft/signalr/dist/browser/signalr.min.js");
-            Assert.Equal(HttpStatusCode.OK, build.StatusCode);
+            root.Delete(recursive: true);
         }
     }
 
