@@ -97,14 +97,16 @@ $("signin-form").onsubmit = (event) => {
       store: webStorageStore(localStorage, `realtime:cursors:${tokenClaims(token).iss}:${me}:${device}`),
     });
     wire(client);
+    // Before connect: the catch-up Sync of connect() already draws through state.
+    Object.assign(state, { client, me });
     $("sign-in").disabled = true;
     try {
       await client.connect();
     } catch (error) {
       $("sign-in").disabled = false;
+      state.client = null;
       throw error;
     }
-    Object.assign(state, { client, me });
     $("whoami").textContent = me;
     $("signin").hidden = true;
     for (const id of ["app", "sign-out", "sync"]) $(id).hidden = false;
@@ -221,11 +223,11 @@ function debounced(work, ms = 150) {
   return () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (!state.client.connected) return;
+      if (!state.client?.connected) return;
       try {
         await work();
       } catch (error) {
-        if (state.client.connected) action(() => Promise.reject(error));
+        if (state.client?.connected) action(() => Promise.reject(error));
       }
     }, ms);
   };
@@ -269,11 +271,10 @@ async function select(groupId) {
   $("group-panel").hidden = !groupId;
   const group = state.groups.get(groupId);
   $("group-title").textContent = group ? group.name : "Pick or create a group";
-  renderGroups();
-  if (!groupId) return;
   if (group) group.unread = 0;
   state.unseen.delete(groupId);
   renderGroups();
+  if (!groupId) return;
   await Promise.all([loadEarlier(), loadProfile(), loadMembers(), markRead()]);
   $("messages").scrollTop = $("messages").scrollHeight;
 }
