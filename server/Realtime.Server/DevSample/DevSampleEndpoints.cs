@@ -54,7 +54,9 @@ public static partial class DevSampleEndpoints
             if (Directory.Exists(dir)) Serve(app, dir, "/" + build);
             else LogMissing(logger, dir);
         }
-        Serve(app, Path.GetFullPath(Path.Combine(root, "..", "js")), "/js");
+        var shared = Path.GetFullPath(Path.Combine(root, "..", "js"));
+        if (Directory.Exists(shared)) app.UseStaticFiles(Options(new PhysicalFileProvider(shared), "/js", PageTypes()));
+        else LogMissing(logger, shared);
         // The page's own files; nothing under node_modules but the builds above.
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/node_modules"), branch =>
         {
@@ -119,6 +121,6 @@ public static partial class DevSampleEndpoints
         }
     }
 
-    [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Dev sample: {Dir} is missing; run `npm ci` in client-samples/web")]
+    [LoggerMessage(EventId = 900, Level = LogLevel.Warning, Message = "Dev sample: {Dir} is missing (the client builds come from `npm ci` in client-samples/web; the shared module is client-samples/js)")]
     private static partial void LogMissing(ILogger logger, string dir);
 }
