@@ -20,6 +20,7 @@ using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
+using Realtime.Server.DevSample;
 using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
@@ -225,6 +226,7 @@ public static class RealtimeApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.MapDevSample(); // Development only: the web sample and a sign-in without a token (DevSample/)
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));
