@@ -8,7 +8,8 @@
 # 127.0.0.1:25432, database "realtime"); with N > 1 and without ConnectionStrings__Redis a
 # private Redis (127.0.0.1:26379). Given connection strings are used as they are and nothing
 # is started for them. Nodes are node-1..node-N, in Development unless ASPNETCORE_ENVIRONMENT
-# is set.
+# is set. In Development the nodes also serve the web sample at http://127.0.0.1:5080/ (sign in
+# with a user name; it runs `npm ci` in client-samples/web first when needed).
 #
 # It then supervises the nodes: a node that exits (crash, kill -9, ...) is logged with its
 # name, pid and exit status or signal, and the other nodes, PostgreSQL and Redis keep running.
@@ -21,7 +22,7 @@ cd "$REPO_ROOT"
 # shellcheck source=scripts/lib.sh
 source "$REPO_ROOT/scripts/lib.sh"
 
-usage() { sed -n '3,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '3,17s/^# \{0,1\}//p' "$0"; }
 
 NODES=1
 FIRST_PORT=5080
@@ -82,6 +83,19 @@ fi
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 
+# In Development the nodes serve the web sample (client-samples/web) with a sign-in that needs no
+# token (server/Realtime.Server/DevSample): one URL to open. Its browser builds come from npm, fetched
+# when missing or older than the lock file.
+SAMPLE="$REPO_ROOT/client-samples/web"
+if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
+  if [[ ! -f "$SAMPLE/node_modules/.package-lock.json" || "$SAMPLE/package-lock.json" -nt "$SAMPLE/node_modules/.package-lock.json" ]]; then
+    command -v npm >/dev/null || die "npm is needed for the web sample's client builds (apt-get install npm)"
+    log "npm ci (client-samples/web)"
+    (cd "$SAMPLE" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in client-samples/web failed"
+  fi
+  export Realtime__DevSample__Path="${Realtime__DevSample__Path:-$SAMPLE}"
+fi
+
 build_release
 
 NODE_PIDS=()
@@ -107,6 +121,10 @@ done
   echo "  Postgres: $(sed -E 's/(Password|Pwd)=[^;]*/\1=***/Ig' <<<"$ConnectionStrings__Postgres")"
   [[ -n "${ConnectionStrings__Redis:-}" ]] && echo "  Redis:    ${ConnectionStrings__Redis}"
   echo
+  if [[ "$ASPNETCORE_ENVIRONMENT" == Development ]]; then
+    echo "Open http://127.0.0.1:$FIRST_PORT/ and sign in with any user name (alice in one window, bob in another)."
+    echo
+  fi
   echo "A token for user alice of the demo app (Development only):"
   echo "  (cd ${SERVER_DLL_DIR#"$REPO_ROOT"/} && ASPNETCORE_ENVIRONMENT=Development dotnet Realtime.Server.dll token --app demo --user alice)"
   echo "Connect: ws://127.0.0.1:$FIRST_PORT/hubs/groups?device=laptop&access_token=TOKEN"

@@ -176,17 +176,48 @@ if ((BUILD_OK)); then
 fi
 
 # ------------------------------------------------------------------ JS end-to-end tests
+# run_node_tests NAME PROTOCOL [FILE...]: node --test in tests/e2e against the e2e nodes, the JS
+# clients on PROTOCOL (REALTIME_E2E_PROTOCOL); counted, its log in $LOGS/NAME.log.
+run_node_tests() {
+  local name="$1" protocol="$2"; shift 2
+  log "node --test (tests/e2e, $protocol) $*"
+  (
+    cd tests/e2e &&
+      REALTIME_E2E_URL="http://127.0.0.1:$E2E_PORT1" REALTIME_E2E_URL2="http://127.0.0.1:$E2E_PORT2" REALTIME_E2E_PROTOCOL="$protocol" \
+        timeout -k 10s 10m node --test --test-reporter=tap "$@"
+  ) 2>&1 | tee "$LOGS/$name.log"
+  local rc=${PIPESTATUS[0]} p f found
+  read -r p f found < <(parse_node_test "$LOGS/$name.log")
+  TESTS_PASSED=$((TESTS_PASSED + p))
+  TESTS_FAILED=$((TESTS_FAILED + f))
+  log "$name: $p passed, $f failed (exit $rc)"
+  if ((rc == 124 || rc == 137)); then
+    step_failed "node --test ($name) timed out"
+  elif ((rc != 0 && f == 0)); then
+    step_failed "node --test ($name) exited $rc without a failed test"
+  elif ((found == 0)); then
+    step_failed "node --test ($name) ran no test"
+  fi
+  if ((rc != 0)); then
+    show_tail "$LOGS/e2e-node-1.log"
+    show_tail "$LOGS/e2e-node-2.log"
+  fi
+}
+
 run_e2e() {
   log "npm ci (tests/e2e)"
   if ! (cd tests/e2e && timeout -k 10s 5m npm ci --no-audit --no-fund --loglevel=error) 2>&1 | tee "$LOGS/npm-ci.log"; then
     step_failed "npm ci in tests/e2e"
     return
   fi
-  log "npm ci (client-samples/node)"
-  if ! (cd client-samples/node && timeout -k 10s 5m npm ci --no-audit --no-fund --loglevel=error) 2>&1 | tee -a "$LOGS/npm-ci.log"; then
-    step_failed "npm ci in client-samples/node"
-    return
-  fi
+  local sample
+  for sample in client-samples/node client-samples/web; do
+    log "npm ci ($sample)"
+    if ! (cd "$sample" && timeout -k 10s 5m npm ci --no-audit --no-fund --loglevel=error) 2>&1 | tee -a "$LOGS/npm-ci.log"; then
+      step_failed "npm ci in $sample"
+      return
+    fi
+  done
 
   log "fresh database $E2E_DB"
   if ! pg_recreate_db "$PG_TEST_PORT" "$E2E_DB"; then
@@ -202,6 +233,8 @@ run_e2e() {
     # Web Push for the demo app (the web sample's round trip): a fresh VAPID pair from the server's own verb.
     "Realtime__Apps__demo__Secret=realtime-demo-development-secret-0001"
     Realtime__WebPush__AllowLoopbackHttp=true
+    # The web sample served by the nodes with the dev sign-in: the browser test uses the one-URL flow.
+    "Realtime__DevSample__Path=$REPO_ROOT/client-samples/web"
   )
   local vapid
   if ! vapid="$(dotnet "$SERVER_DLL" vapid-keys --app demo)"; then
@@ -224,26 +257,9 @@ run_e2e() {
     show_tail "$LOGS/e2e-node-2.log"
   fi
 
-  log "node --test (tests/e2e)"
-  (
-    cd tests/e2e &&
-      REALTIME_E2E_URL="http://127.0.0.1:$E2E_PORT1" REALTIME_E2E_URL2="http://127.0.0.1:$E2E_PORT2" \
-        timeout -k 10s 10m node --test --test-reporter=tap
-  ) 2>&1 | tee "$LOGS/e2e.log"
-  local rc=${PIPESTATUS[0]} p f found
-  read -r p f found < <(parse_node_test "$LOGS/e2e.log")
-  TESTS_PASSED=$((TESTS_PASSED + p))
-  TESTS_FAILED=$((TESTS_FAILED + f))
-  log "e2e: $p passed, $f failed (exit $rc)"
-  if ((rc == 124 || rc == 137)); then
-    step_failed "node --test timed out"
-  elif ((rc != 0 && f == 0)); then
-    step_failed "node --test exited $rc without a failed test"
-  fi
-  if ((rc != 0)); then
-    show_tail "$LOGS/e2e-node-1.log"
-    show_tail "$LOGS/e2e-node-2.log"
-  fi
+  # Everything on JSON, then the JS client's and the web page's tests again on MessagePack.
+  run_node_tests e2e json
+  run_node_tests e2e-messagepack messagepack client-samples.test.mjs web-browser.test.mjs
 
   node_stop "$RUN/e2e-node-1.pid"
   node_stop "$RUN/e2e-node-2.pid"

@@ -1,565 +1,525 @@
-// Realtime web sample: the browser build of @microsoft/signalr (global `signalR`), no framework.
-//
-// RealtimeWebClient is the part worth copying: it connects (WebSockets, no negotiation, token
-// in the query string as browsers must), keeps the last seq seen per stream (the user's system
-// stream and each joined group) in localStorage, and calls Sync after every (re)connect and on
-// any gap, so the page shows every event exactly once, in order. The UI below it is plain DOM.
-"use strict";
+// Realtime web sample: plain DOM over the shared client module. The module (../js, served at /js/)
+// keeps the cursors, syncs on every (re)connect and fills gaps, so everything below only draws
+// what it is told, once and in order. `signalR` is the global of the official client's browser build.
+import { RealtimeClient, tokenClaims, webStorageStore } from "./js/realtime-client.mjs";
+
 /* global signalR */
+const $ = (id) => document.getElementById(id);
+/** An element with properties and children. */
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+const newId = () => crypto.randomUUID();
+const show = (value) => (value === undefined ? "" : JSON.stringify(value));
 
-class RealtimeWebClient {
-  /**
-   * url: a node's base URL; token: a JWT for the app; device: this terminal's id.
-   * onPush(kind, item, source): a SystemMessage or GroupEvent applied in order ("live" | "sync").
-   * onInfo(text): status lines. onGroupsChanged(): joined groups may have changed.
-   */
-  constructor({ url, token, device, storage = globalThis.localStorage, onPush = () => {}, onInfo = () => {}, onGroupsChanged = () => {} }) {
-    this.url = url.replace(/\/+$/, "");
-    this.token = token;
-    this.device = device;
-    this.storage = storage;
-    this.onPush = onPush;
-    this.onInfo = onInfo;
-    this.onGroupsChanged = onGroupsChanged;
-    const claims = RealtimeWebClient.claims(token);
-    // Not keyed by URL: every node of a deployment serves the same streams, so the cursors
-    // survive a reconnect through another node (or another load-balancer address).
-    this.storageKey = `realtime:cursors:${claims.iss}:${claims.sub}:${device}`;
-    this.user = claims.sub;
-    this.cursors = this.load();
-    this.unknownGroups = new Set();
-    this.chain = Promise.resolve();
-    this.syncWanted = false;
-    this.connection = null;
-  }
+/** Everything the page knows; the DOM is drawn from it. */
+const state = {
+  client: null,
+  me: null,
+  groups: new Map(), // groupId -> GetJoinedGroups item (its `unread` kept live)
+  // groupId -> seqs of others' messages pushed while the group was not open: a GetJoinedGroups
+  // answer counts those up to its lastSeq, these count the ones after (pushed while it was on its way).
+  unseen: new Map(),
+  selected: null, // groupId whose messages, profile and members are shown
+  profile: null, // GroupInfo of the selected group
+};
 
-  /** The token's claims (unverified: only to name the storage key and show who we are). */
-  static claims(token) {
-    try {
-      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
-    } catch {
-      throw new Error("the token is not a JWT");
-    }
-  }
+// ------------------------------------------------------------------------------ status and log
 
-  load() {
-    const saved = this.storage?.getItem(this.storageKey);
-    // groups: groupId -> last seq seen; epochs: groupId -> the epoch of the group those seqs
-    // belong to (an id dissolved and created again is a new group, with its own seqs).
-    if (!saved) return { fresh: true, systemSeq: 0, groups: new Map(), epochs: new Map() };
-    const parsed = JSON.parse(saved);
-    return {
-      fresh: false,
-      systemSeq: parsed.systemSeq ?? 0,
-      groups: new Map(Object.entries(parsed.groups ?? {})),
-      epochs: new Map(Object.entries(parsed.epochs ?? {})),
-    };
-  }
+function status(text, error = false) {
+  $("status").textContent = text;
+  $("status").className = error ? "error" : "";
+}
 
-  save() {
-    const { systemSeq, groups, epochs } = this.cursors;
-    this.storage?.setItem(this.storageKey, JSON.stringify({ systemSeq, groups: Object.fromEntries(groups), epochs: Object.fromEntries(epochs) }));
-  }
+function log(text, cls = "") {
+  const box = $("log");
+  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+  box.append(el("div", { className: `line ${cls}`, textContent: `${new Date().toLocaleTimeString()} ${text}` }));
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
 
-  /** Sets a group's cursor; with an epoch, the group (incarnation of the id) it belongs to. */
-  setCursor(groupId, seq, epoch) {
-    this.cursors.groups.set(groupId, seq);
-    if (epoch) this.cursors.epochs.set(groupId, epoch);
-  }
+function logPush(kind, item, source) {
+  const tag = source === "sync" ? " (sync)" : "";
+  if (kind === "SystemMessage") return log(`[system #${item.seq}${tag}] ${item.type} ${item.groupId ?? ""} by ${item.actor ?? "-"} ${show(item.data)}`, "system");
+  if (item.type === "Message") return log(`[${item.groupId} #${item.seq}${tag}] ${item.data.sender}: ${item.data.text ?? show(item.data.payload)}`, "message");
+  log(`[${item.groupId} #${item.seq}${tag}] ${item.type} by ${item.actor ?? "-"} ${show(item.data)}`, "event");
+}
 
-  dropCursor(groupId) {
-    this.cursors.groups.delete(groupId);
-    this.cursors.epochs.delete(groupId);
-  }
-
-  /** What Sync is sent for a group: { since, epoch } once the epoch is known, else the plain seq. */
-  syncCursor(groupId) {
-    const since = this.cursors.groups.get(groupId);
-    const epoch = this.cursors.epochs.get(groupId);
-    return epoch ? { since, epoch } : since;
-  }
-
-  /** Forgets the saved cursors of this user and device (the next connect starts from now). */
-  reset() {
-    this.storage?.removeItem(this.storageKey);
-    this.cursors = this.load();
-  }
-
-  async connect() {
-    this.connection = new signalR.HubConnectionBuilder()
-      .withUrl(`${this.url}/hubs/groups?device=${encodeURIComponent(this.device)}`, {
-        // Browsers cannot set headers on a WebSocket: the client sends ?access_token=.
-        accessTokenFactory: () => this.token,
-        skipNegotiation: true,
-        transport: signalR.HttpTransportType.WebSockets,
-      })
-      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ({ previousRetryCount }) => [0, 1000, 2000, 5000][previousRetryCount] ?? 10000 })
-      .configureLogging(signalR.LogLevel.Warning)
-      .build();
-    const c = this.connection;
-    c.on("SystemMessage", (m) => this.serial(() => this.applySystem(m, "live")));
-    c.on("GroupEvent", (e) => this.serial(() => this.applyEvent(e, "live")));
-    c.onreconnecting((error) => this.onInfo(`connection lost (${error?.message ?? "closed"}); reconnecting…`));
-    c.onreconnected(() => {
-      this.onInfo("reconnected; syncing");
-      this.serial(() => this.sync("reconnected"));
-    });
-    c.onclose((error) => this.onInfo(`disconnected${error ? ` (${error.message})` : ""}`));
-    await c.start();
-    this.onInfo(`connected to ${this.url} as ${this.user} (device ${this.device})`);
-    await this.serial(async () => {
-      await this.baseline();
-      await this.sync("connected");
-    });
-  }
-
-  async disconnect() {
-    await this.connection?.stop();
-    this.save();
-  }
-
-  invoke(method, ...args) {
-    if (!this.connection) throw new Error("not connected");
-    return this.connection.invoke(method, ...args);
-  }
-
-  /** Pushes and syncs run one at a time, in arrival order; resolves when work is done. */
-  serial(work) {
-    const next = this.chain.then(work).catch((error) => this.onInfo(`error: ${error.message}`));
-    this.chain = next;
-    return next;
-  }
-
-  /** What RegisterPushSubscription takes, from a PushSubscription's toJSON() (its expirationTime is not sent). */
-  static pushSubscriptionArgument(json) {
-    return { endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } };
-  }
-
-  /**
-   * Web Push (SPEC §7): subscribes this browser through a service worker registration with the app's VAPID
-   * key and registers the subscription, so that pushes arrive while no tab of the page is open.
-   */
-  async enableWebPush(registration) {
-    const { publicKey } = await this.invoke("GetWebPushKey");
-    if (!publicKey) throw new Error("web push is not configured on the server for this app");
-    const subscription =
-      (await registration.pushManager.getSubscription()) ??
-      (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey }));
-    return this.invoke("RegisterPushSubscription", RealtimeWebClient.pushSubscriptionArgument(subscription.toJSON()));
-  }
-
-  /** Unregisters this browser's subscription from the server, then unsubscribes it; null when there is none. */
-  async disableWebPush(registration) {
-    const subscription = await registration.pushManager.getSubscription();
-    if (!subscription) return null;
-    const result = await this.invoke("UnregisterPushSubscription", { endpoint: subscription.endpoint });
-    await subscription.unsubscribe();
-    return result;
-  }
-
-  wantSync() {
-    if (this.syncWanted) return;
-    this.syncWanted = true;
-    this.serial(() => (this.syncWanted ? this.sync("gap") : undefined));
-  }
-
-  applySystem(m, source) {
-    const c = this.cursors;
-    if (m.seq <= c.systemSeq) return;
-    if (m.seq > c.systemSeq + 1) return this.wantSync();
-    c.systemSeq = m.seq;
-    this.onPush("SystemMessage", m, source);
-    if ((m.type === "JoinedGroup" || m.type === "GroupCreated") && m.groupId) {
-      // The group's stream starts after joinSeq.
-      const joinSeq = m.data?.joinSeq ?? 0;
-      const epoch = m.data?.epoch;
-      const known = c.epochs.get(m.groupId);
-      // Another epoch: the id was dissolved and created again, a new group whose seqs start over.
-      if ((epoch && known && known !== epoch) || !(c.groups.get(m.groupId) >= joinSeq)) this.setCursor(m.groupId, joinSeq, epoch);
-      this.unknownGroups.delete(m.groupId);
-      this.wantSync();
-      this.onGroupsChanged();
-    }
-    if (["Kicked", "QuitGroup", "GroupDissolved"].includes(m.type) && c.groups.has(m.groupId)) {
-      // Sync answers the group's events up to the removal, then removed: true.
-      this.wantSync();
-    }
-    this.save();
-  }
-
-  applyEvent(e, source) {
-    const last = this.cursors.groups.get(e.groupId);
-    if (last === undefined) {
-      // Its JoinedGroup (same transaction, other channel) has not arrived yet: Sync finds it.
-      this.unknownGroups.add(e.groupId);
-      return this.wantSync();
-    }
-    if (e.seq <= last) return;
-    // Sync may skip seqs legitimately (between two memberships); live pushes may not.
-    if (e.seq > last + 1 && source === "live") return this.wantSync();
-    this.cursors.groups.set(e.groupId, e.seq);
-    this.onPush("GroupEvent", e, source);
-    if (e.type === "GroupDissolved") {
-      this.dropCursor(e.groupId);
-      this.onGroupsChanged();
-    } else if (e.type !== "Message") {
-      this.onGroupsChanged();
-    }
-    this.save();
-  }
-
-  /** Sync until every stream is caught up. */
-  async sync(reason) {
-    this.syncWanted = false;
-    const c = this.cursors;
-    for (;;) {
-      const asked = Object.fromEntries([...c.groups.keys()].map((id) => [id, this.syncCursor(id)]));
-      const r = await this.invoke("Sync", { systemSince: c.systemSeq, groups: asked, limit: 200 });
-      if (r.system.tooOld) this.onInfo("some system messages were trimmed by retention");
-      for (const m of r.system.items) this.applySystem(m, "sync");
-      let more = r.system.hasMore;
-      for (const [groupId, g] of Object.entries(r.groups)) {
-        const askedEpoch = asked[groupId]?.epoch;
-        if (g.tooOld && askedEpoch && g.epoch && g.epoch !== askedEpoch) {
-          // Our cursor belongs to an earlier group of this id (dissolved, then created again):
-          // reload the new group's state and read its log from where our part of it starts.
-          this.onInfo(`${groupId} is a new group: reloading it from #${g.next}`);
-          if (c.epochs.get(groupId) === askedEpoch) this.setCursor(groupId, g.next, g.epoch);
-          this.onGroupsChanged();
-          more = true;
-          continue;
-        }
-        if (g.tooOld) {
-          const { groups } = await this.invoke("GetGroups", [groupId]);
-          this.onInfo(`${groupId}: events were trimmed; jumping to the group's current state`);
-          // Not a member of the group now under this id (GetGroups fails it): nothing more to read.
-          if (groups[0]) this.setCursor(groupId, groups[0].lastSeq, g.epoch);
-          else this.dropCursor(groupId);
-          more = true;
-          continue;
-        }
-        if (g.epoch && c.groups.has(groupId) && !c.epochs.has(groupId)) c.epochs.set(groupId, g.epoch);
-        for (const e of g.items) this.applyEvent({ ...e, groupId }, "sync");
-        if (g.removed && !g.hasMore && c.groups.has(groupId)) {
-          this.dropCursor(groupId);
-          this.onInfo(`no longer a member of ${groupId}`);
-          this.onGroupsChanged();
-        }
-        more ||= g.hasMore;
-      }
-      if (!r.system.hasMore) {
-        for (const id of this.unknownGroups) if (!c.groups.has(id)) c.groups.set(id, 0);
-        this.unknownGroups.clear();
-      }
-      more ||= [...c.groups.keys()].some((id) => !(id in asked));
-      this.save();
-      if (!more) break;
-    }
-    this.syncWanted = false;
-    this.onInfo(`synced (${reason}): system #${c.systemSeq}, ${c.groups.size} group(s)`);
-  }
-
-  /** First connect of this user and device: start from now rather than from the beginning. */
-  async baseline() {
-    if (!this.cursors.fresh) return;
-    for (;;) {
-      const r = await this.invoke("Sync", { systemSince: this.cursors.systemSeq, groups: {}, limit: 1000 });
-      this.cursors.systemSeq = r.system.next;
-      if (!r.system.hasMore) break;
-    }
-    for (const g of await this.joinedGroups()) this.setCursor(g.groupId, g.lastSeq, g.epoch);
-    this.cursors.fresh = false;
-    this.save();
-  }
-
-  /**
-   * One page of a group's message history (SPEC §9 GetMessages), newest first: `before` is the
-   * oldest seq the page holds so far (absent: the newest). Resolves to { items, hasMore }.
-   */
-  history(groupId, before, limit = 50) {
-    return this.invoke("GetMessages", before === undefined ? { groupId, limit } : { groupId, before, limit });
-  }
-
-  /** Scrolls back: the next older page of a group, kept in this.older[groupId] = { oldest, hasMore }. */
-  async olderMessages(groupId, limit = 50) {
-    const state = (this.older ??= new Map()).get(groupId);
-    if (state && !state.hasMore) return [];
-    const page = await this.history(groupId, state?.oldest, limit);
-    this.older.set(groupId, { oldest: page.items.at(-1)?.seq ?? state?.oldest, hasMore: page.hasMore });
-    return page.items;
-  }
-
-  /** An invite link to share: { code, … } from CreateInviteLink, and `url`, this page with ?join=<code>. */
-  async createInviteLink(groupId, pageUrl, settings = {}) {
-    const link = await this.invoke("CreateInviteLink", { groupId, ...settings });
-    const url = new URL(pageUrl);
-    url.search = "";
-    url.searchParams.set("join", link.code);
-    return { ...link, url: url.toString() };
-  }
-
-  /** Joins by an invite link's code: { result: "Joined" | "Pending", groupId, pendingId? }. */
-  joinByLink(code) {
-    return this.invoke("JoinByInviteLink", { code, requestId: `join-${code}` });
-  }
-
-  async joinedGroups() {
-    const all = [];
-    for (let offset = 0; ; ) {
-      const page = await this.invoke("GetJoinedGroups", { offset, limit: 1000 });
-      all.push(...page.groups);
-      offset += page.groups.length;
-      if (page.groups.length === 0 || offset >= page.total) return all;
-    }
+/** Runs a UI action; a server error reads "[Code] message" and is shown as it is. */
+async function action(work) {
+  try {
+    await work();
+  } catch (error) {
+    status(error.message, true);
+    log(error.message, "error");
   }
 }
 
-globalThis.RealtimeWebClient = RealtimeWebClient;
+// ------------------------------------------------------------------------------ sign-in
 
-// ------------------------------------------------------------------------------------- UI
+const saved = (key, fallback) => localStorage.getItem(`realtime:${key}`) ?? fallback;
+$("url").value = saved("url", location.protocol.startsWith("http") ? location.origin : "http://127.0.0.1:5080");
+$("device").value = saved("device", `web-${Math.random().toString(36).slice(2, 8)}`);
+// ?protocol=messagepack picks the binary hub protocol without opening the details.
+$("protocol").value = new URLSearchParams(location.search).get("protocol") ?? saved("protocol", "json");
+$("user").value = saved("user", "");
 
-if (typeof document !== "undefined") {
-  const $ = (id) => document.getElementById(id);
-  const fields = { url: $("url"), token: $("token"), device: $("device") };
-  let client = null;
+/** A token: the one pasted, or one the Development server issues for the user name. */
+async function obtainToken(url, user) {
+  const pasted = $("token").value.trim();
+  if (pasted) return pasted;
+  const response = await fetch(`${url}/dev/sign-in`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userId: user }) });
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 404) throw new Error("this server has no dev sign-in (it runs only in Development): paste a token instead");
+  if (!response.ok) throw new Error(`[${body.error ?? response.status}] ${body.error_description ?? "sign-in failed"}`);
+  return body.token;
+}
 
-  // Remember the form (not the token) between visits.
-  fields.url.value = localStorage.getItem("realtime:url") ?? `${location.protocol === "https:" ? "https" : "http"}://127.0.0.1:5080`;
-  fields.device.value = localStorage.getItem("realtime:device") ?? `web-${Math.random().toString(36).slice(2, 8)}`;
-
-  function log(text, cls = "") {
-    const line = document.createElement("div");
-    line.className = `line ${cls}`;
-    line.textContent = `${new Date().toLocaleTimeString()} ${text}`;
-    const box = $("log");
-    const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
-    box.append(line);
-    if (atBottom) box.scrollTop = box.scrollHeight;
-  }
-
-  const show = (value) => (value === undefined ? "" : JSON.stringify(value));
-  function describe(kind, item, source) {
-    const tag = source === "sync" ? " (sync)" : "";
-    if (kind === "SystemMessage") return [`[system #${item.seq}${tag}] ${item.type} ${item.groupId ?? ""} by ${item.actor ?? "-"} ${show(item.data)}`, "system"];
-    if (item.type === "Message") return [`[${item.groupId} #${item.seq}${tag}] ${item.data.sender}: ${item.data.text ?? show(item.data.payload)}`, "message"];
-    return [`[${item.groupId} #${item.seq}${tag}] ${item.type} by ${item.actor ?? "-"} ${show(item.data)}`, "event"];
-  }
-
-  let refreshTimer;
-  function refreshGroupsSoon() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refreshGroups, 200);
-  }
-
-  async function refreshGroups() {
-    if (!client) return;
-    const list = $("groups");
-    const select = $("send-group");
-    const chosen = select.value;
+$("signin-form").onsubmit = (event) => {
+  event.preventDefault();
+  action(async () => {
+    const url = $("url").value.trim().replace(/\/+$/, "");
+    const device = $("device").value.trim();
+    const protocol = $("protocol").value;
+    const token = await obtainToken(url, $("user").value.trim());
+    const me = tokenClaims(token).sub;
+    for (const [key, value] of Object.entries({ url, device, protocol, user: me })) localStorage.setItem(`realtime:${key}`, value);
+    const client = new RealtimeClient({
+      signalR,
+      url,
+      token,
+      device,
+      protocol,
+      messagePack: signalR.protocols?.msgpack?.MessagePackHubProtocol,
+      // Not keyed by URL: every node serves the same streams, so the cursors survive a move to another node.
+      store: webStorageStore(localStorage, `realtime:cursors:${tokenClaims(token).iss}:${me}:${device}`),
+    });
+    wire(client);
+    // Before connect: the catch-up Sync of connect() already draws through state.
+    Object.assign(state, { client, me });
+    $("sign-in").disabled = true;
     try {
-      const groups = await client.joinedGroups();
-      list.replaceChildren(
-        ...groups.map((g) => {
-          const li = document.createElement("li");
-          li.textContent = `${g.name} — ${g.groupId} (${g.type}, ${g.role}, ${g.memberCount} members, last #${g.lastSeq}, ${g.unread ?? 0} unread)`;
-          li.onclick = () => (select.value = g.groupId);
-          return li;
-        }),
-      );
-      select.replaceChildren(
-        ...groups.map((g) => {
-          const option = document.createElement("option");
-          option.value = g.groupId;
-          option.textContent = `${g.name} (${g.groupId})`;
-          return option;
-        }),
-      );
-      if (groups.some((g) => g.groupId === chosen)) select.value = chosen;
+      await client.connect();
     } catch (error) {
-      log(`groups: ${error.message}`, "error");
+      $("sign-in").disabled = false;
+      state.client = null;
+      throw error;
     }
-  }
-
-  function setConnected(connected) {
-    $("connect").disabled = connected;
-    $("disconnect").disabled = !connected;
-    for (const id of ["send", "create", "join", "refresh", "sync", "history-load", "history-more", "invite", "join-link", "push-on", "push-off"]) $(id).disabled = !connected;
-  }
-
-  /** Runs a UI action; server errors read "[Code] message". */
-  async function action(work) {
-    try {
-      await work();
-    } catch (error) {
-      log(error.message, "error");
+    $("whoami").textContent = me;
+    $("signin").hidden = true;
+    for (const id of ["app", "sign-out", "sync"]) $(id).hidden = false;
+    await Promise.all([refreshGroups(), refreshPending()]);
+    status(`signed in as ${me} (${protocol})`);
+    document.body.dataset.signedIn = me;
+    // Opened from an invite link (?join=<code>): join once connected, then drop the code from the address.
+    const code = new URLSearchParams(location.search).get("join");
+    if (code) {
+      history.replaceState(null, "", location.pathname);
+      await joinByLink(code);
     }
-  }
+  });
+};
 
-  $("connect").onclick = () =>
-    action(async () => {
-      localStorage.setItem("realtime:url", fields.url.value.trim());
-      localStorage.setItem("realtime:device", fields.device.value.trim());
-      client = new RealtimeWebClient({
-        url: fields.url.value.trim(),
-        token: fields.token.value.trim(),
-        device: fields.device.value.trim(),
-        onPush: (kind, item, source) => log(...describe(kind, item, source)),
-        onInfo: (text) => log(text, "info"),
-        onGroupsChanged: refreshGroupsSoon,
-      });
-      $("connect").disabled = true;
+$("sign-out").onclick = () =>
+  action(async () => {
+    await state.client?.stop();
+    location.reload();
+  });
+
+$("sync").onclick = () => action(() => state.client.serial(() => state.client.sync("asked")));
+
+/** The client's events drive the page. */
+function wire(client) {
+  client.on("push", ({ kind, item, source }) => {
+    logPush(kind, item, source);
+    if (kind === "GroupEvent") onGroupEvent(item);
+    else onSystemMessage(item);
+  });
+  client.on("state", (s) => {
+    $("conn").textContent = s;
+    $("conn").className = `conn ${s}`;
+    if (s === "reconnecting") status("connection lost; reconnecting (what happens meanwhile comes through Sync)");
+    if (s === "reconnected") {
+      status("back online");
+      action(() => Promise.all([refreshGroups(), refreshPending(), markRead()]));
+    }
+  });
+  client.on("groups", refreshGroupsSoon);
+  client.on("removed", ({ groupId }) => {
+    log(`no longer a member of ${groupId}`, "info");
+    if (state.selected === groupId) select(null);
+  });
+  client.on("tooOld", ({ groupId }) => {
+    log(groupId ? `${groupId}: older events are gone; reloading the group` : "some system messages were trimmed", "info");
+    if (groupId && groupId === state.selected) action(() => select(groupId));
+  });
+  client.on("synced", ({ reason }) => log(`synced (${reason})`, "info"));
+  client.on("info", (text) => log(text, "info"));
+  client.on("error", (error) => log(`error: ${error.message}`, "error"));
+}
+
+// ------------------------------------------------------------------------------ pushes
+
+const MEMBER_EVENTS = new Set(["MembersJoined", "MemberQuit", "MembersKicked", "MemberChanged", "OwnerChanged"]);
+const PENDING_MESSAGES = new Set(["InvitationReceived", "InvitationHandled", "JoinRequestReceived", "JoinRequestHandled", "JoinedGroup", "GroupDissolved"]);
+
+function onGroupEvent(e) {
+  const group = state.groups.get(e.groupId);
+  if (group) group.lastSeq = e.seq;
+  if (e.type === "Message") {
+    if (e.groupId === state.selected) {
+      insertMessage(e);
+      markReadSoon();
+    } else if (e.data.sender !== state.me) {
+      if (!state.unseen.has(e.groupId)) state.unseen.set(e.groupId, new Set());
+      state.unseen.get(e.groupId).add(e.seq);
+      if (group) group.unread = (group.unread ?? 0) + 1;
+      renderGroups();
+    }
+    return;
+  }
+  if (e.type === "ProfileChanged" && group && "name" in e.data.changes) {
+    group.name = e.data.changes.name;
+    renderGroups();
+  }
+  if (e.groupId !== state.selected) return;
+  insertNotice(e);
+  if (e.type === "ProfileChanged") action(loadProfile);
+  if (MEMBER_EVENTS.has(e.type)) action(loadMembers);
+}
+
+function onSystemMessage(m) {
+  if (PENDING_MESSAGES.has(m.type)) refreshPendingSoon();
+  // Another terminal of mine read the group: its badge clears here too.
+  if (m.type === "ReadCursorMoved") refreshGroupsSoon();
+}
+
+/** What a group event means, in a line. */
+function describe(e) {
+  const d = e.data ?? {};
+  switch (e.type) {
+    case "MembersJoined": return `${d.userIds.join(", ")} joined${d.inviter && d.inviter !== d.userIds[0] ? ` (invited by ${d.inviter})` : ""}`;
+    case "MemberQuit": return `${d.userId} left`;
+    case "MembersKicked": return `${d.userIds.join(", ")} removed${d.reason ? `: ${d.reason}` : ""}`;
+    case "ProfileChanged": return `${e.actor ?? "the app"} changed ${Object.entries(d.changes).map(([k, v]) => `${k} to ${show(v)}`).join(", ")}`;
+    case "MemberChanged": return `${d.userId}: ${show(d.changes)}`;
+    case "OwnerChanged": return `${d.newOwner} is the owner now`;
+    case "GroupDissolved": return "the group was dissolved";
+    default: return `${e.type} ${show(d)}`;
+  }
+}
+
+// ------------------------------------------------------------------------------ groups
+
+/**
+ * Runs a background refresh a moment later, once for a burst of pushes. Skipped while the
+ * connection is down, and its failure is not shown when the connection dropped under it:
+ * "reconnected" refreshes everything anyway.
+ */
+function debounced(work, ms = 150) {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!state.client?.connected) return;
       try {
-        await client.connect();
+        await work();
       } catch (error) {
-        client = null;
-        $("connect").disabled = false;
-        throw error;
+        if (state.client?.connected) action(() => Promise.reject(error));
       }
-      setConnected(true);
-      await refreshGroups();
-      // Opened from an invite link (?join=<code>): join once connected, then drop the code from the address.
-      const code = new URLSearchParams(location.search).get("join");
-      if (code) {
-        history.replaceState(null, "", location.pathname);
-        await joinByLink(code);
-      }
-    });
-
-  $("disconnect").onclick = () =>
-    action(async () => {
-      await client?.disconnect();
-      client = null;
-      setConnected(false);
-    });
-
-  $("send-form").onsubmit = (event) => {
-    event.preventDefault();
-    const text = $("text").value;
-    const groupId = $("send-group").value;
-    if (!text || !groupId) return;
-    action(async () => {
-      await client.invoke("SendMessage", { groupId, text, clientMsgId: crypto.randomUUID() });
-      $("text").value = "";
-    });
+    }, ms);
   };
-
-  $("create").onclick = () =>
-    action(async () => {
-      const name = $("group-name").value.trim();
-      if (!name) throw new Error("a group needs a name");
-      const members = $("members").value.split(/[\s,]+/).filter(Boolean);
-      const g = await client.invoke("CreateGroup", { type: $("group-type").value, name, members, requestId: crypto.randomUUID() });
-      log(`created ${g.groupId} "${g.name}"`, "info");
-      await refreshGroups();
-    });
-
-  $("join").onclick = () =>
-    action(async () => {
-      const groupId = $("join-id").value.trim();
-      const r = await client.invoke("ApplyToJoin", { groupId, requestId: crypto.randomUUID() });
-      log(r.result === "Pending" ? `join request ${r.pendingId} waits for approval` : `joined ${groupId}`, "info");
-    });
-
-  // Group state (SPEC §9): each choice is one hub call on the group chosen under "Send a message".
-  const stateCalls = {
-    attrs: (groupId) => ["GetGroupAttributes", { groupId }],
-    setattr: (groupId, key, value) => ["SetGroupAttributes", { groupId, set: { [key]: value }, requestId: crypto.randomUUID() }],
-    delattr: (groupId, key) => ["SetGroupAttributes", { groupId, remove: [key], requestId: crypto.randomUUID() }],
-    counters: (groupId) => ["GetGroupCounters", { groupId }],
-    incr: (groupId, key, value) => ["ChangeGroupCounters", { groupId, increment: { [key]: Number(value || 1) }, requestId: crypto.randomUUID() }],
-    setcounter: (groupId, key, value) => ["ChangeGroupCounters", { groupId, set: { [key]: Number(value) }, requestId: crypto.randomUUID() }],
-    // MarkRead never goes past the group's last seq: "all" is the largest seq there is.
-    read: (groupId, _key, value) => ["MarkRead", { groupId, seq: value ? Number(value) : Number.MAX_SAFE_INTEGER }],
-    readcount: (groupId, _key, value) => ["GetReadCount", { groupId, seq: Number(value) }],
-    readers: (groupId, _key, value) => ["GetReadMembers", { groupId, seq: Number(value), read: true }],
-    online: (groupId) => ["GetOnlineMembers", { groupId }],
-  };
-  $("state-run").onclick = () =>
-    action(async () => {
-      const groupId = $("send-group").value;
-      if (!groupId) throw new Error("choose a group first");
-      const [method, request] = stateCalls[$("state-op").value](groupId, $("state-key").value.trim(), $("state-value").value.trim());
-      const result = await client.invoke(method, request);
-      log(`${method} ${groupId}: ${JSON.stringify(result)}`, "info");
-      if (method === "MarkRead") await refreshGroups();
-    });
-
-  // History: the chosen group's messages, scrolled back a page at a time.
-  let historyGroup = null;
-  function showHistory(items, older) {
-    const box = $("history");
-    const lines = items.map((e) => {
-      const line = document.createElement("div");
-      line.className = "line message";
-      line.dataset.seq = e.seq;
-      line.textContent = `#${e.seq} ${e.data.sender}: ${e.data.text ?? show(e.data.payload)}`;
-      return line;
-    });
-    // Newest first from the server; the box reads oldest at the top.
-    lines.reverse();
-    if (older) box.prepend(...lines);
-    else box.replaceChildren(...lines);
-  }
-
-  async function loadHistory(older) {
-    const groupId = $("send-group").value;
-    if (!groupId) return;
-    if (!older || historyGroup !== groupId) {
-      historyGroup = groupId;
-      client.older?.delete(groupId);
-      showHistory(await client.olderMessages(groupId), false);
-    } else {
-      showHistory(await client.olderMessages(groupId), true);
-    }
-    $("history-more").disabled = client.older.get(groupId)?.hasMore === false;
-  }
-
-  $("history-load").onclick = () => action(() => loadHistory(false));
-  $("history-more").onclick = () => action(() => loadHistory(true));
-
-  $("invite").onclick = () =>
-    action(async () => {
-      const groupId = $("send-group").value;
-      if (!groupId) throw new Error("pick a group first");
-      const link = await client.createInviteLink(groupId, location.href);
-      $("invite-url").value = link.url;
-      log(`invite link for ${groupId}: ${link.url} (expires ${link.expiresAt})`, "info");
-    });
-
-  async function joinByLink(code) {
-    const r = await client.joinByLink(code);
-    log(r.result === "Pending" ? `join request ${r.pendingId} to ${r.groupId} waits for approval` : `joined ${r.groupId} by invite link`, "info");
-    await refreshGroups();
-  }
-
-  $("join-link").onclick = () =>
-    action(async () => {
-      const code = $("link-code").value.trim();
-      if (code) await joinByLink(code);
-    });
-
-  /** The service worker (sw.js) shows the notifications; http://127.0.0.1 and https pages may register one. */
-  async function pushRegistration() {
-    if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
-    await navigator.serviceWorker.register("sw.js");
-    return navigator.serviceWorker.ready;
-  }
-
-  $("push-on").onclick = () =>
-    action(async () => {
-      if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this page");
-      const r = await client.enableWebPush(await pushRegistration());
-      log(`web push on (${r.subscriptions} subscription${r.subscriptions === 1 ? "" : "s"} for this user): close the tab and get a message`, "info");
-    });
-
-  $("push-off").onclick = () =>
-    action(async () => {
-      const r = await client.disableWebPush(await pushRegistration());
-      log(r ? "web push off for this browser" : "this browser had no web push subscription", "info");
-    });
-
-  $("refresh").onclick = () => action(refreshGroups);
-  $("sync").onclick = () => action(() => client.serial(() => client.sync("asked")));
-  setConnected(false);
 }
+
+const refreshGroupsSoon = debounced(() => refreshGroups());
+
+async function refreshGroups() {
+  const groups = await state.client.joinedGroups();
+  for (const g of groups) {
+    const later = [...(state.unseen.get(g.groupId) ?? [])].filter((seq) => seq > g.lastSeq);
+    g.unread = (g.unread ?? 0) + later.length;
+    state.unseen.set(g.groupId, new Set(later));
+  }
+  state.groups = new Map(groups.map((g) => [g.groupId, g]));
+  // The open group is read as it arrives.
+  if (state.groups.has(state.selected)) state.groups.get(state.selected).unread = 0;
+  else if (state.selected) select(null);
+  renderGroups();
+}
+
+function renderGroups() {
+  $("groups").replaceChildren(
+    ...[...state.groups.values()].map((g) => {
+      const li = el("li", { title: `${g.groupId} · ${g.type} · ${g.role}`, className: g.groupId === state.selected ? "selected" : "" },
+        el("span", { className: "name", textContent: g.name }),
+        el("span", { className: "badge", textContent: g.unread ? String(g.unread) : "" }));
+      li.dataset.groupId = g.groupId;
+      li.onclick = () => action(() => select(g.groupId));
+      return li;
+    }),
+  );
+}
+
+/** Opens a group: its latest messages, profile and members; the composer sends here. */
+async function select(groupId) {
+  state.selected = groupId;
+  state.client.older?.delete(groupId);
+  $("messages").replaceChildren($("load-earlier"));
+  for (const id of ["text", "send"]) $(id).disabled = !groupId;
+  $("group-panel").hidden = !groupId;
+  const group = state.groups.get(groupId);
+  $("group-title").textContent = group ? group.name : "Pick or create a group";
+  if (group) group.unread = 0;
+  state.unseen.delete(groupId);
+  renderGroups();
+  if (!groupId) return;
+  await Promise.all([loadEarlier(), loadProfile(), loadMembers(), markRead()]);
+  $("messages").scrollTop = $("messages").scrollHeight;
+}
+
+const markReadSoon = debounced(() => markRead(), 300);
+
+function markRead() {
+  // MarkRead never goes past the group's last seq: the largest seq there is means "all".
+  if (state.selected) return state.client.invoke("MarkRead", { groupId: state.selected, seq: Number.MAX_SAFE_INTEGER });
+}
+
+// ------------------------------------------------------------------------------ messages
+
+/** Message and notice lines sit in seq order, whether they came from history, a push or a Sync. */
+function insertLine(seq, line) {
+  const box = $("messages");
+  if (box.querySelector(`[data-seq="${seq}"]`)) return;
+  line.dataset.seq = seq;
+  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+  const later = [...box.querySelectorAll("[data-seq]")].find((n) => Number(n.dataset.seq) > seq);
+  box.insertBefore(line, later ?? null);
+  if (atBottom && !later) box.scrollTop = box.scrollHeight;
+}
+
+function insertMessage(e) {
+  const mine = e.data.sender === state.me;
+  insertLine(e.seq, el("div", { className: `msg${mine ? " mine" : ""}`, title: `#${e.seq} ${new Date(e.at).toLocaleString()}` },
+    el("span", { className: "sender", textContent: `${e.data.sender}:` }),
+    el("span", { className: "text", textContent: e.data.text ?? show(e.data.payload) })));
+}
+
+function insertNotice(e) {
+  insertLine(e.seq, el("div", { className: "notice", textContent: describe(e) }));
+}
+
+/** History (GetMessages), a page further back each time. */
+async function loadEarlier() {
+  const groupId = state.selected;
+  const items = await state.client.olderMessages(groupId);
+  if (groupId !== state.selected) return;
+  for (const e of items) insertMessage({ ...e, groupId });
+  $("load-earlier").disabled = state.client.older.get(groupId)?.hasMore === false;
+}
+
+$("load-earlier").onclick = () => action(loadEarlier);
+
+$("composer").onsubmit = (event) => {
+  event.preventDefault();
+  const text = $("text").value.trim();
+  const groupId = state.selected;
+  if (!text || !groupId) return;
+  action(async () => {
+    await state.client.invoke("SendMessage", { groupId, text, clientMsgId: newId() });
+    $("text").value = "";
+  });
+};
+
+// ------------------------------------------------------------------------------ profile and members
+
+const PROFILE_FIELDS = {
+  name: "profile-name",
+  introduction: "profile-introduction",
+  notification: "profile-notification",
+  faceUrl: "profile-face-url",
+  applyJoinOption: "profile-apply",
+  inviteOption: "profile-invite-option",
+};
+
+async function loadProfile() {
+  const groupId = state.selected;
+  const { groups, failed } = await state.client.invoke("GetGroups", [groupId]);
+  if (groupId !== state.selected) return;
+  if (!groups[0]) throw new Error(`[${failed[0]?.code}] ${groupId}`);
+  const g = (state.profile = groups[0]);
+  for (const [field, id] of Object.entries(PROFILE_FIELDS)) $(id).value = g[field] ?? "";
+  $("profile-mute-all").checked = g.muteAll;
+  $("profile-invite-confirm").checked = g.inviteNeedsConfirm;
+  $("profile-avatar").hidden = !g.faceUrl;
+  if (g.faceUrl) $("profile-avatar").src = g.faceUrl;
+  $("profile-meta").textContent = `${g.groupId} · ${g.type} · owner ${g.owner} · version ${g.version}`;
+  $("group-title").textContent = g.name;
+}
+
+/** Sends only what changed, conditional on the version shown (VersionConflict when someone was faster). */
+$("profile").onsubmit = (event) => {
+  event.preventDefault();
+  action(async () => {
+    const g = state.profile;
+    const request = { groupId: g.groupId, expectedVersion: g.version, requestId: newId() };
+    for (const [field, id] of Object.entries(PROFILE_FIELDS)) if ($(id).value !== (g[field] ?? "")) request[field] = $(id).value;
+    if ($("profile-mute-all").checked !== g.muteAll) request.muteAll = $("profile-mute-all").checked;
+    if ($("profile-invite-confirm").checked !== g.inviteNeedsConfirm) request.inviteNeedsConfirm = $("profile-invite-confirm").checked;
+    if (Object.keys(request).length === 3) return status("nothing changed");
+    await state.client.invoke("UpdateGroupProfile", request);
+    status("profile saved");
+  });
+};
+
+async function loadMembers() {
+  const groupId = state.selected;
+  const { total, members } = await state.client.invoke("GetMembers", { groupId, limit: 200 });
+  if (groupId !== state.selected) return;
+  $("member-count").textContent = `(${total})`;
+  $("members").replaceChildren(
+    ...members.map((m) => {
+      const li = el("li", {}, el("span", { textContent: m.nameCard ? `${m.nameCard} (${m.userId})` : m.userId }), " ", el("span", { className: "role", textContent: m.role }));
+      li.dataset.userId = m.userId;
+      return li;
+    }),
+  );
+}
+
+const userList = (text) => text.split(/[\s,]+/).filter(Boolean);
+
+$("invite-form").onsubmit = (event) => {
+  event.preventDefault();
+  action(async () => {
+    const userIds = userList($("invite-users").value);
+    if (userIds.length === 0) return;
+    const results = await state.client.invoke("InviteMembers", { groupId: state.selected, userIds, requestId: newId() });
+    status(results.map((r) => `${r.userId}: ${r.result}${r.code ? ` (${r.code})` : ""}`).join(", "));
+    $("invite-users").value = "";
+    await refreshPending();
+  });
+};
+
+$("leave").onclick = () =>
+  action(async () => {
+    await state.client.invoke("QuitGroup", state.selected);
+    status(`left ${state.selected}`);
+  });
+
+$("invite-link").onclick = () =>
+  action(async () => {
+    const link = await state.client.createInviteLink(state.selected, location.href);
+    $("invite-url").value = link.url;
+    status(`invite link for ${state.selected}: ${link.url} (expires ${link.expiresAt})`);
+  });
+
+// ------------------------------------------------------------------------------ new groups, joining, pending items
+
+$("create-form").onsubmit = (event) => {
+  event.preventDefault();
+  action(async () => {
+    const name = $("new-group-name").value.trim();
+    const members = userList($("new-group-members").value);
+    const inviteNeedsConfirm = $("new-group-confirm").checked;
+    const g = await state.client.invoke("CreateGroup", { type: $("new-group-type").value, name, members, inviteNeedsConfirm, requestId: newId() });
+    $("new-group-name").value = $("new-group-members").value = "";
+    status(`created "${g.name}" (${g.groupId})`);
+    await refreshGroups();
+    await select(g.groupId);
+  });
+};
+
+$("join").onclick = () =>
+  action(async () => {
+    const groupId = $("join-id").value.trim();
+    const r = await state.client.invoke("ApplyToJoin", { groupId, requestId: newId() });
+    status(r.result === "Pending" ? `join request ${r.pendingId} waits for approval` : `joined ${groupId}`);
+    await refreshPending();
+  });
+
+async function joinByLink(code) {
+  const r = await state.client.joinByLink(code);
+  status(r.result === "Pending" ? `join request ${r.pendingId} to ${r.groupId} waits for approval` : `joined ${r.groupId} by invite link`);
+  await refreshGroups();
+}
+
+$("join-link").onclick = () =>
+  action(async () => {
+    const code = $("link-code").value.trim();
+    if (code) await joinByLink(code);
+  });
+
+const refreshPendingSoon = debounced(() => refreshPending());
+
+/** Open invitations and join requests, to me (with buttons) and from me. */
+async function refreshPending() {
+  const items = (await state.client.invoke("GetPendingItems", {})).filter((p) => p.status === "Pending");
+  const groupName = (id) => state.groups.get(id)?.name ?? id;
+  $("pending").replaceChildren(
+    ...items.map((p) => {
+      const toMe = p.type === "Invitation" ? p.toUser === state.me : p.fromUser !== state.me;
+      const text =
+        p.type === "Invitation"
+          ? toMe ? `${p.fromUser} invites you to ${groupName(p.groupId)}` : `you invited ${p.toUser} to ${groupName(p.groupId)}`
+          : toMe ? `${p.fromUser} asks to join ${groupName(p.groupId)}` : `you asked to join ${groupName(p.groupId)}`;
+      const li = el("li", {}, el("div", { textContent: text + (p.message ? `: “${p.message}”` : "") }));
+      li.dataset.pendingId = p.pendingId;
+      if (toMe) {
+        for (const [label, approve] of [[p.type === "Invitation" ? "Accept" : "Approve", true], [p.type === "Invitation" ? "Decline" : "Reject", false]]) {
+          const button = el("button", { className: approve ? "approve" : "reject", textContent: label });
+          button.onclick = () => action(() => handlePending(p.pendingId, approve));
+          li.append(button);
+        }
+      }
+      return li;
+    }),
+  );
+}
+
+async function handlePending(pendingId, approve) {
+  const item = await state.client.invoke("HandlePendingItem", { pendingId, approve });
+  status(`${item.type} ${item.status.toLowerCase()}`);
+  await Promise.all([refreshPending(), refreshGroups()]);
+}
+
+// ------------------------------------------------------------------------------ group state, web push
+
+const stateCalls = {
+  attrs: (groupId) => ["GetGroupAttributes", { groupId }],
+  setattr: (groupId, key, value) => ["SetGroupAttributes", { groupId, set: { [key]: value }, requestId: newId() }],
+  delattr: (groupId, key) => ["SetGroupAttributes", { groupId, remove: [key], requestId: newId() }],
+  counters: (groupId) => ["GetGroupCounters", { groupId }],
+  incr: (groupId, key, value) => ["ChangeGroupCounters", { groupId, increment: { [key]: Number(value || 1) }, requestId: newId() }],
+  setcounter: (groupId, key, value) => ["ChangeGroupCounters", { groupId, set: { [key]: Number(value) }, requestId: newId() }],
+  readcount: (groupId, _key, value) => ["GetReadCount", { groupId, seq: Number(value) }],
+  readers: (groupId, _key, value) => ["GetReadMembers", { groupId, seq: Number(value), read: true }],
+  online: (groupId) => ["GetOnlineMembers", { groupId }],
+};
+
+$("state-run").onclick = () =>
+  action(async () => {
+    const [method, request] = stateCalls[$("state-op").value](state.selected, $("state-key").value.trim(), $("state-value").value.trim());
+    const result = await state.client.invoke(method, request);
+    status(`${method}: ${JSON.stringify(result)}`);
+  });
+
+/** The service worker (sw.js) shows the notifications; http://127.0.0.1 and https pages may register one. */
+async function pushRegistration() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+  await navigator.serviceWorker.register("sw.js");
+  return navigator.serviceWorker.ready;
+}
+
+$("push-on").onclick = () =>
+  action(async () => {
+    if ((await Notification.requestPermission()) !== "granted") throw new Error("notifications are not allowed for this page");
+    const r = await state.client.enableWebPush(await pushRegistration());
+    status(`web push on (${r.subscriptions} subscription${r.subscriptions === 1 ? "" : "s"} for this user): close the tab and get a message`);
+  });
+
+$("push-off").onclick = () =>
+  action(async () => {
+    const r = await state.client.disableWebPush(await pushRegistration());
+    status(r ? "web push off for this browser" : "this browser had no web push subscription");
+  });

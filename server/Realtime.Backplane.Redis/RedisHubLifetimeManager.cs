@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -697,10 +698,13 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         RedisChannel channel, GroupAction action, string groupName, CancellationToken cancellationToken, MemberFilter? only = null)
     {
         var id = _acks.Register();
+        using var activity = BackplaneTracing.Source.StartActivity("backplane " + GroupActionName(action), ActivityKind.Client);
+        activity?.SetTag("realtime.backplane.channel", _channels.KindOf(channel));
         try
         {
             var payload = BackplaneMessage.WriteGroupCommand(new GroupCommand(id, _serverName, action, groupName, only));
             var receivers = await PublishAsync(channel, payload, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("realtime.backplane.receivers", receivers);
             if (receivers is null && action == GroupAction.Remove && IsConnected)
             {
                 // Connected, yet the PUBLISH was not answered in time (a stalled network): it may never
@@ -721,6 +725,7 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             }
             catch (TimeoutException)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, "ack timeout");
                 Log.AckTimedOut(_logger, action.ToString(), groupName, _options.AckTimeout);
                 if (action == GroupAction.Remove)
                 {
@@ -740,6 +745,14 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
     /// <returns>Number of subscribers that got the message, or null when Redis could not be reached.</returns>
     private async Task<long?> PublishAsync(RedisChannel channel, byte[] payload, CancellationToken cancellationToken)
     {
+        using var activity = BackplaneTracing.Source.StartActivity("backplane publish", ActivityKind.Producer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "redis");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("realtime.backplane.channel", _channels.KindOf(channel));
+            activity.SetTag("messaging.message.body.size", payload.Length);
+        }
         try
         {
             await _connect.WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
@@ -747,7 +760,9 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
             channel = _channels.OnServer(channel);
             CountPublish();
             // AsyncTimeout bounds it too; the wait here also covers a cancelled caller.
-            return await subscriber.PublishAsync(channel, payload).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var receivers = await subscriber.PublishAsync(channel, payload).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("realtime.backplane.receivers", receivers);
+            return receivers;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -755,10 +770,20 @@ public sealed class RedisHubLifetimeManager<THub> : HubLifetimeManager<THub>, ID
         }
         catch (Exception ex)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             Log.PublishFailed(_logger, channel.ToString(), ex);
             return null;
         }
     }
+
+    private static string GroupActionName(GroupAction action) => action switch
+    {
+        GroupAction.Add => "attach",
+        GroupAction.Remove => "detach",
+        GroupAction.Fence => "fence",
+        GroupAction.Close => "close",
+        _ => "group command",
+    };
 
     private void CountPublish()
     {

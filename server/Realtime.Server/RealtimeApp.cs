@@ -20,10 +20,12 @@ using Realtime.Server.Apps;
 using Realtime.Server.Auth;
 using Realtime.Server.Callbacks;
 using Realtime.Server.Data;
+using Realtime.Server.DevSample;
 using Realtime.Server.Errors;
 using Realtime.Server.Hubs;
 using Realtime.Server.Operations;
 using Realtime.Server.RateLimits;
+using Realtime.Server.Telemetry;
 using Realtime.Server.Terminals;
 using Realtime.Server.WebPush;
 
@@ -127,6 +129,7 @@ public static class RealtimeApp
         services.AddSingleton<LocalTerminals>();
         services.AddMetrics();
         services.AddSingleton<RealtimeMetrics>();
+        services.AddRealtimeTracing(configuration);
         services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<IMeterFactory>(), [BackplaneMeter.Name]));
         services.AddSingleton<GroupCommands>();
         services.AddSingleton<MembershipChanges>();
@@ -157,6 +160,7 @@ public static class RealtimeApp
             {
                 // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
+                o.AddFilter<HubTracingFilter>();
                 o.AddFilter<HubMetricsFilter>();
                 o.AddFilter<RateLimitFilter>();
                 // Every hub method error is already ours (HubErrorFilter) and OnConnectedAsync maps its own, so the
@@ -168,6 +172,8 @@ public static class RealtimeApp
                 // A terminal may pipeline: its invocations run side by side, and GroupCommit keeps
                 // its commands to one group in the order it sent them.
                 o.MaximumParallelInvocationsPerClient = ParallelInvocationsPerTerminal;
+                // Each push is serialized once per offered protocol and crosses the backplane in every one of them.
+                o.SupportedProtocols = HubProtocols(configuration);
             })
             .AddJsonProtocol(o => RealtimeJson.Configure(o.PayloadSerializerOptions));
         services.RemoveAll<IHubProtocol>();
@@ -203,12 +209,24 @@ public static class RealtimeApp
             health.AddCheck<ReadReplicaHealthCheck>("postgres-read", tags: ["ready"]);
     }
 
+    /// <summary>Realtime:HubProtocols: the hub protocols this node offers, comma-separated (default both).</summary>
+    private static List<string> HubProtocols(IConfiguration configuration)
+    {
+        string[] known = ["json", "messagepack"];
+        var names = (configuration["Realtime:HubProtocols"] ?? string.Join(',', known))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0 || names.Any(n => !known.Contains(n)))
+            throw new InvalidOperationException($"Realtime:HubProtocols must name one or more of {string.Join(", ", known)}, not '{configuration["Realtime:HubProtocols"]}'.");
+        return [.. names.Distinct()];
+    }
+
     private static void MapEndpoints(WebApplication app)
     {
         app.UseSpecErrors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.MapDevSample(); // Development only: the web sample and a sign-in without a token (DevSample/)
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4"));

@@ -1,6 +1,7 @@
 // The client samples keep working against two real nodes:
-// - client-samples/web/app.js: its RealtimeWebClient (cursors, Sync on connect, gap handling)
-//   run in a vm with the official client's Node build standing in for the browser global;
+// - client-samples/js/realtime-client.mjs, the module both samples import (cursors, Sync on
+//   connect and reconnect, gaps, duplicates, tooOld/removed), on the official client's Node build
+//   and the protocol REALTIME_E2E_PROTOCOL names (json by default, or messagepack);
 // - client-samples/node/client.mjs: the command-line client driven through stdin (needs
 //   `npm ci` in client-samples/node, which scripts/test.sh runs).
 import { after, before, test } from "node:test";
@@ -11,6 +12,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
+import { RealtimeClient } from "../../client-samples/js/realtime-client.mjs";
 import {
   TIMEOUT_MS,
   assertServerUp,
@@ -27,6 +30,7 @@ const TEST_TIMEOUT = { timeout: 60_000 };
 const NODE1 = baseUrl(1);
 const NODE2 = baseUrl(2);
 const SAMPLES = fileURLToPath(new URL("../../client-samples/", import.meta.url));
+const PROTOCOL = process.env.REALTIME_E2E_PROTOCOL ?? "json";
 
 const opened = new Set();
 before(async () => {
@@ -74,52 +78,60 @@ async function owner(url = NODE1) {
   return { user: name, connection, inbox };
 }
 
-// ------------------------------------------------------------------------------ web sample
+// ------------------------------------------------------------------------------ shared JS client
 
-/** Loads app.js the way a page does (a classic script) with `signalR` as a global. */
-function loadWebClientClass() {
-  const context = vm.createContext({ signalR, console, atob, setTimeout, clearTimeout });
-  vm.runInContext(readFileSync(`${SAMPLES}web/app.js`, "utf8"), context, { filename: "app.js" });
-  return context.RealtimeWebClient;
+/** A store whose saved value a test can read (what localStorage or the CLI's --state file would hold). */
+function inspectableStore() {
+  const store = { value: null, load: () => store.value, save: (v) => (store.value = JSON.parse(JSON.stringify(v))), clear: () => (store.value = null) };
+  return store;
 }
 
-function memoryStorage() {
-  const map = new Map();
-  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => map.set(k, String(v)), removeItem: (k) => map.delete(k), map };
+/** The shared module's client on the protocol under test, its events recorded in a Feed. */
+function jsClient({ url, token, device = uniqueId("browser"), store = inspectableStore(), feed = new Feed() }) {
+  const client = new RealtimeClient({ signalR, url, token, device, store, protocol: PROTOCOL, messagePack: MessagePackHubProtocol });
+  client.on("push", ({ kind, item, source }) => feed.add({ kind, item, source }));
+  client.on("info", (text) => feed.add({ kind: "info", text }));
+  client.on("error", (error) => feed.add({ kind: "info", text: `error: ${error.message}` }));
+  client.on("synced", ({ reason }) => feed.add({ kind: "info", text: `synced (${reason})` }));
+  client.on("tooOld", (what) => feed.add({ kind: "tooOld", ...what }));
+  client.on("removed", (what) => feed.add({ kind: "removed", ...what }));
+  return client;
 }
 
-test("webSample_browserBuild_DefinesSignalRGlobal", TEST_TIMEOUT, () => {
-  const file = `${SAMPLES}web/node_modules/@microsoft/signalr/dist/browser/signalr.min.js`;
-  const source = existsSync(file)
-    ? readFileSync(file, "utf8")
-    : readFileSync(fileURLToPath(new URL("node_modules/@microsoft/signalr/dist/browser/signalr.min.js", import.meta.url)), "utf8");
+test("webSample_LoadsTheBrowserBuildsAndTheSharedModule", TEST_TIMEOUT, () => {
+  const builds = ["@microsoft/signalr/dist/browser/signalr.min.js", "@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js"];
   const window = {};
   window.self = window;
   window.window = window;
-  vm.runInContext(source, vm.createContext(window));
+  const context = vm.createContext(window);
+  for (const build of builds) vm.runInContext(readFileSync(fileURLToPath(new URL(`node_modules/${build}`, import.meta.url)), "utf8"), context);
   assert.equal(typeof window.signalR?.HubConnectionBuilder, "function");
-  assert.match(readFileSync(`${SAMPLES}web/index.html`, "utf8"), /src="node_modules\/@microsoft\/signalr\/dist\/browser\/signalr\.min\.js"/);
+  assert.equal(typeof window.signalR.protocols?.msgpack?.MessagePackHubProtocol, "function");
+  const html = readFileSync(`${SAMPLES}web/index.html`, "utf8");
+  for (const build of builds) assert.ok(html.includes(`src="node_modules/${build}"`), build);
+  assert.match(readFileSync(`${SAMPLES}web/app.js`, "utf8"), /from "\.\/js\/realtime-client\.mjs"/);
+  assert.match(readFileSync(`${SAMPLES}node/client.mjs`, "utf8"), /from "\.\.\/js\/realtime-client\.mjs"/);
 });
 
-test("webSample_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TIMEOUT, async () => {
-  const RealtimeWebClient = loadWebClientClass();
+test("jsClient_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TIMEOUT, async () => {
   const o = await owner(NODE1);
   const user = uniqueId("web");
   const token = makeToken({ user });
-  const storage = memoryStorage();
+  const store = inspectableStore();
   const device = uniqueId("browser");
-  const make = (url, feed) =>
-    new RealtimeWebClient({ url, token, device, storage, onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }) });
+  const make = (url, feed) => jsClient({ url, token, device, store, feed });
 
   const first = new Feed();
   let web = make(NODE2, first);
   try {
     await withTimeout(web.connect(), TIMEOUT_MS, "web.connect()");
+    // (The official client's own record of the protocol it negotiated in the handshake.)
+    assert.equal(web.connection._protocol.name, PROTOCOL);
     const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("web"), members: [user] });
     await first.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
     await first.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === 1, "MembersJoined");
-    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()");
-    assert.equal(JSON.parse([...storage.map.values()][0]).groups[groupId], 1, "the cursor is saved");
+    await withTimeout(web.stop(), TIMEOUT_MS, "web.stop()");
+    assert.equal(store.value.groups[groupId], 1, "the cursor is saved");
 
     const missed = [];
     for (const text of ["m1", "m2"]) missed.push((await invoke(o.connection, "SendMessage", { groupId, text })).seq);
@@ -139,21 +151,19 @@ test("webSample_ReconnectToOtherNode_SyncsMissedEventsOnceThenGoesLive", TEST_TI
     assert.deepEqual(second.items.filter((p) => p.kind === "SystemMessage"), [], "no system message is repeated");
     assert.ok(second.items.some((p) => p.kind === "info" && /^synced \(connected\)/.test(p.text)), "synced on connect");
   } finally {
-    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+    await withTimeout(web.stop(), TIMEOUT_MS, "web.stop()").catch(() => {});
   }
 });
 
-test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFromItsStart", TEST_TIMEOUT, async () => {
-  const RealtimeWebClient = loadWebClientClass();
+test("jsClient_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFromItsStart", TEST_TIMEOUT, async () => {
   const o = await owner(NODE1);
   const user = uniqueId("web");
   const token = makeToken({ user });
-  const storage = memoryStorage();
+  const store = inspectableStore();
   const device = uniqueId("browser");
   const groupId = uniqueId("reused");
-  const make = (url, feed) =>
-    new RealtimeWebClient({ url, token, device, storage, onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }) });
-  const saved = () => JSON.parse([...storage.map.values()][0]);
+  const make = (url, feed) => jsClient({ url, token, device, store, feed });
+  const saved = () => store.value;
 
   const first = new Feed();
   let web = make(NODE2, first);
@@ -163,7 +173,7 @@ test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFrom
     const joined = await first.waitFor((p) => p.kind === "SystemMessage" && p.item.type === "JoinedGroup" && p.item.groupId === groupId, "JoinedGroup");
     for (const text of ["a1", "a2"]) await invoke(o.connection, "SendMessage", { groupId, text });
     await first.waitFor((p) => p.kind === "GroupEvent" && p.item.groupId === groupId && p.item.seq === 3, "a2");
-    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()");
+    await withTimeout(web.stop(), TIMEOUT_MS, "web.stop()");
     const oldEpoch = joined.item.data.epoch;
     assert.equal(typeof oldEpoch, "string");
     assert.deepEqual([saved().groups[groupId], saved().epochs[groupId]], [3, oldEpoch], "the cursor is saved with its epoch");
@@ -190,19 +200,53 @@ test("webSample_GroupIdDissolvedAndCreatedAgainWhileOffline_ReadsTheNewGroupFrom
     assert.notEqual(rejoined.item.data.epoch, oldEpoch);
     assert.deepEqual([saved().groups[groupId], saved().epochs[groupId]], [6, rejoined.item.data.epoch]);
   } finally {
-    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
+    await withTimeout(web.stop(), TIMEOUT_MS, "web.stop()").catch(() => {});
   }
 });
 
-test("webSample_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () => {
-  const RealtimeWebClient = loadWebClientClass();
+test("jsClient_LivePushAboveTheCursor_SyncFillsTheGapInOrderThenKickedIsRemoved", TEST_TIMEOUT, async () => {
+  const o = await owner(NODE1);
+  const user = uniqueId("gap");
+  const store = inspectableStore();
+  const feed = new Feed();
+  const client = jsClient({ url: NODE2, token: makeToken({ user }), store, feed });
+  const events = (groupId) => feed.items.filter((p) => p.kind === "GroupEvent" && p.item.groupId === groupId);
+  try {
+    await withTimeout(client.connect(), TIMEOUT_MS, "client.connect()");
+    const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("gap"), members: [user] });
+    const sent = [];
+    for (const text of ["g1", "g2"]) sent.push((await invoke(o.connection, "SendMessage", { groupId, text })).seq);
+    await feed.waitFor((p) => p.kind === "GroupEvent" && p.item.seq === sent[1], "g2");
+
+    // The cursor goes back to #1, as if the pushes of g1 and g2 had been lost on the way: the next
+    // live push is a gap, held back until Sync has delivered what comes before it.
+    await client.serial(() => client.cursors.set(groupId, 1));
+    const before = events(groupId).length;
+    const g3 = await invoke(o.connection, "SendMessage", { groupId, text: "g3" });
+    await feed.waitFor((p) => p.kind === "GroupEvent" && p.item.seq === g3.seq, "g3");
+    assert.deepEqual(
+      events(groupId).slice(before).map((p) => [p.item.seq, p.item.data.text, p.source]),
+      [[sent[0], "g1", "sync"], [sent[1], "g2", "sync"], [g3.seq, "g3", "sync"]],
+    );
+
+    // Kicked: the removal surfaces as an event, the cursor is dropped, nothing later arrives.
+    await invoke(o.connection, "RemoveMembers", { groupId, userIds: [user] });
+    await feed.waitFor((p) => p.kind === "removed" && p.groupId === groupId, "removed");
+    assert.equal(store.value.groups[groupId], undefined);
+    const last = events(groupId).at(-1).item;
+    assert.deepEqual([last.type, last.data.userIds], ["MembersKicked", [user]]);
+    await invoke(o.connection, "SendMessage", { groupId, text: "after" });
+    await client.serial(() => client.sync("asked"));
+    assert.equal(events(groupId).at(-1).item, last, "nothing of the group after the removal");
+  } finally {
+    await withTimeout(client.stop(), TIMEOUT_MS, "client.stop()").catch(() => {});
+  }
+});
+
+test("jsClient_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () => {
   const o = await owner(NODE1);
   const [reader, joiner] = [uniqueId("hist"), uniqueId("link")];
-  const make = (user, url, feed) =>
-    new RealtimeWebClient({
-      url, token: makeToken({ user }), device: uniqueId("browser"), storage: memoryStorage(),
-      onPush: (kind, item, source) => feed.add({ kind, item, source }), onInfo: (text) => feed.add({ kind: "info", text }),
-    });
+  const make = (user, url, feed) => jsClient({ url, token: makeToken({ user }), feed });
   const { groupId } = await invoke(o.connection, "CreateGroup", { type: "Public", name: uniqueId("hist"), members: [reader] });
   const sent = [];
   for (let i = 0; i < 7; i++) sent.push((await invoke(o.connection, "SendMessage", { groupId, text: `h${i}` })).seq);
@@ -221,7 +265,6 @@ test("webSample_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () 
       seen.push(...items.map((e) => [e.seq, e.data.text]));
     }
     assert.deepEqual(seen, sent.map((seq, i) => [seq, `h${i}`]).reverse());
-    // (Arrays made inside the vm have that realm's prototype: compared by length or spread.)
     assert.equal((await web.olderMessages(groupId, 3)).length, 0, "nothing older");
 
     // The reader may not invite (Public: AdminsOnly); the owner's link opens the page with ?join=<code>.
@@ -243,15 +286,14 @@ test("webSample_ScrollsHistoryBackAndJoinsByInviteLink", TEST_TIMEOUT, async () 
     // The link was for one use: a second holder gets the one answer for every dead link.
     await assert.rejects(web.joinByLink(code), /\[InviteLinkInvalid\]/);
   } finally {
-    await withTimeout(web.disconnect(), TIMEOUT_MS, "web.disconnect()").catch(() => {});
-    await withTimeout(other.disconnect(), TIMEOUT_MS, "other.disconnect()").catch(() => {});
+    await withTimeout(web.stop(), TIMEOUT_MS, "web.stop()").catch(() => {});
+    await withTimeout(other.stop(), TIMEOUT_MS, "other.stop()").catch(() => {});
   }
 });
 
-test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TEST_TIMEOUT, async () => {
-  const RealtimeWebClient = loadWebClientClass();
+test("jsClient_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TEST_TIMEOUT, async () => {
   const user = uniqueId("webpush");
-  const web = new RealtimeWebClient({ url: NODE1, token: makeToken({ user }), device: uniqueId("browser"), storage: memoryStorage(), onPush: () => {}, onInfo: () => {} });
+  const web = jsClient({ url: NODE1, token: makeToken({ user }) });
   // A browser's side without a browser: a P-256 key pair and an auth secret, as PushManager.subscribe() makes them.
   // The endpoint is a loopback port where nothing listens (the e2e nodes allow http to loopback, as Development does).
   const ecdh = createECDH("prime256v1");
@@ -264,7 +306,7 @@ test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TE
     pushManager: {
       getSubscription: async () => subscription,
       subscribe: async (options) => {
-        calls.push(["subscribe", { ...options }]); // a plain object of this realm (app.js runs in a vm)
+        calls.push(["subscribe", { ...options }]);
         subscription = {
           endpoint,
           toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: ecdh.getPublicKey("base64url"), auth } }),
@@ -294,7 +336,7 @@ test("webSample_WebPush_SubscribesWithTheAppsKeyAndRegistersThenUnregisters", TE
     assert.deepEqual(calls.at(-1), ["unsubscribe"]);
     assert.equal(await web.disableWebPush(registration), null);
   } finally {
-    await web.disconnect();
+    await web.stop();
   }
 });
 
@@ -347,7 +389,7 @@ test("nodeSample_CommandsAndPushesAcrossNodes", TEST_TIMEOUT, async () => {
   assert.ok(cliReady, "client-samples/node has no node_modules: scripts/test.sh runs npm ci there");
   const o = await owner(NODE1);
   const user = uniqueId("cli");
-  const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty")]);
+  const cli = startCli(["--url", NODE2, "--token", makeToken({ user }), "--device", uniqueId("tty"), "--protocol", PROTOCOL]);
   try {
     await cli.line(new RegExp(`connected to .* as ${escape(user)}@demo`));
     await cli.line(/starting from now/);

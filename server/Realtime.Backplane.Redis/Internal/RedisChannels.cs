@@ -42,5 +42,15 @@ internal sealed class RedisChannels
     public RedisChannel OnServer(RedisChannel channel) =>
         Sharded && !channel.IsSharded && channel != All ? RedisChannel.Sharded((byte[])channel!) : channel;
 
+    /// <summary>all, conn, group, user or ack: what a channel is for, without the ids in its name (for traces).</summary>
+    public string KindOf(RedisChannel channel)
+    {
+        var name = channel.ToString();
+        var start = _prefix.Length + 1;
+        if (name.Length <= start || !name.StartsWith(_prefix, StringComparison.Ordinal)) return "other";
+        var end = name.IndexOf(':', start);
+        return end < 0 ? name[start..] : name[start..end];
+    }
+
     private static RedisChannel Literal(string name) => new(name, RedisChannel.PatternMode.Literal);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Metadata;
 using Realtime.Server.Errors;
+using Scalar.AspNetCore;
 
 namespace Realtime.Server.Admin;
 
@@ -16,15 +17,31 @@ public static class AdminApi
         {
             document.Info.Title = "Realtime admin REST API";
             document.Info.Description = "SPEC §6. Every /v1/apps/{appId} route needs `Authorization: Bearer <admin token of that app>` "
-                + "(an HS256 token with iss = appId and role: admin). Success: the Agora envelope; failure: { error, code, error_description, timestamp }.";
+                + "(an HS256 token with iss = appId and role: admin). Success: the Agora envelope; failure: { error, code, error_description, timestamp }. "
+                + "The hub API (/hubs/groups) is described in docs/hub-api.md.";
             return Task.CompletedTask;
-        }));
+        }).AddExamples());
         return services;
     }
+
+    /// <summary>Where the OpenAPI document is rendered for people (Scalar), when <see cref="DocsEnabled"/>.</summary>
+    public const string DocsPath = "/docs";
+
+    /// <summary>
+    /// Realtime:Docs:Enabled, by default on in Development only: the page is harmless (every call it can try needs an
+    /// admin token) but a production node need not advertise its API to whoever finds it; /openapi/v1.json is always served.
+    /// </summary>
+    public static bool DocsEnabled(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue<bool?>("Realtime:Docs:Enabled") ?? environment.IsDevelopment();
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOpenApi();
+        var services = endpoints.ServiceProvider;
+        if (DocsEnabled(services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>()))
+            endpoints.MapScalarApiReference(DocsPath, o => o
+                .WithTitle("Realtime admin REST API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         var app = endpoints.MapGroup(Prefix + "/{appId}").AddEndpointFilter<AdminFilter>().WithTags("Admin");
         foreach (var status in new[] { 400, 401, 403, 404, 409, 429 })
             app.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(AdminError), ["application/json"]));

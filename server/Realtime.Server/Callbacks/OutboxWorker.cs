@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using System.Text.Json;
 using Dapper;
@@ -102,6 +103,11 @@ public sealed partial class OutboxWorker(
 
     private async Task DeliverAsync(Row row, CancellationToken ct)
     {
+        // A delivery attempt is an operation of its own (a trace root when traced); its statements are its children.
+        using var activity = Telemetry.RealtimeTracing.Source.StartActivity("outbox deliver " + row.Kind, ActivityKind.Consumer, parentContext: default);
+        activity?.SetTag("realtime.app", row.AppId);
+        activity?.SetTag("realtime.outbox.kind", row.Kind);
+        activity?.SetTag("realtime.outbox.attempt", row.Attempts);
         string? error = null;
         var sending = false;
         var retry = true;
@@ -143,6 +149,8 @@ public sealed partial class OutboxWorker(
                 : "UPDATE outbox SET next_attempt_at = @next, last_error = @error WHERE id = @Id",
             new { row.Id, now, next = now + delay, error });
         var outcome = error is null ? "delivered" : giveUp ? "failed" : "retry";
+        activity?.SetTag("realtime.outbox.outcome", outcome);
+        if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, outcome);
         metrics.OutboxDeliveries.Add(1, new("kind", row.Kind), new("outcome", outcome));
         if (error is not null) LogAttemptFailed(row.Kind, row.DeliveryId, row.Attempts, error, giveUp);
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Realtime.Server.Operations;
 
 namespace Realtime.Server.Commands;
@@ -103,20 +104,24 @@ public sealed class GroupCommit
     private void Drain(GroupQueue queue)
     {
         List<Command> batch;
+        Activity? parent;
         lock (queue)
         {
             if (queue.Running) return;
-            batch = TakeLocked(queue);
+            batch = TakeLocked(queue, out parent);
             if (batch.Count == 0) return;
             queue.Running = true;
         }
-        _ = RunLoopAsync(queue, batch);
+        _ = RunLoopAsync(queue, batch, parent);
     }
 
-    private async Task RunLoopAsync(GroupQueue queue, List<Command> batch)
+    private async Task RunLoopAsync(GroupQueue queue, List<Command> batch, Activity? parent)
     {
         while (true)
         {
+            // Traces: a transaction's statements and pushes belong to the first command of its batch (whose span
+            // lasts until it is answered), not to whichever command started this loop, long answered by now.
+            if (Activity.Current != parent) Activity.Current = parent;
             _metrics.CommandsPerTransaction.Record(batch.Count);
             try
             {
@@ -130,7 +135,7 @@ public sealed class GroupCommit
             }
             lock (queue)
             {
-                batch = TakeLocked(queue);
+                batch = TakeLocked(queue, out parent);
                 if (batch.Count > 0) continue;
                 queue.Running = false;
                 RetireIfIdleLocked(queue);
@@ -143,9 +148,10 @@ public sealed class GroupCommit
     /// The ready commands in arrival order, up to <see cref="MaxBatch"/>. A command still being
     /// prepared holds back the later ones of its lane (and only those).
     /// </summary>
-    private List<Command> TakeLocked(GroupQueue queue)
+    private List<Command> TakeLocked(GroupQueue queue, out Activity? firstParent)
     {
         var taken = new List<Command>();
+        firstParent = null;
         HashSet<string>? held = null;
         for (var i = 0; i < queue.Entries.Count && taken.Count < MaxBatch;)
         {
@@ -161,6 +167,7 @@ public sealed class GroupCommit
                 i++;
                 continue;
             }
+            if (taken.Count == 0) firstParent = entry.Parent;
             taken.Add(entry.Command);
             queue.Entries.RemoveAt(i);
             Interlocked.Decrement(ref _waiting);
@@ -180,6 +187,8 @@ public sealed class GroupCommit
     {
         public Command Command { get; } = command;
         public string? Lane { get; } = lane;
+        /// <summary>The caller's span (a hub invocation's), if traced.</summary>
+        public Activity? Parent { get; } = Activity.Current;
         public bool Ready { get; set; }
     }
 }

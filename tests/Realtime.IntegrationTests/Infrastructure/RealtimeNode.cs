@@ -27,10 +27,11 @@ public sealed class RealtimeNode : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Starts a node; <paramref name="environment"/> (e.g. "Development") as `--environment` gives it, Production by default.</summary>
     public static async Task<RealtimeNode> StartAsync(
-        string connectionString, string nodeId = "node-1", string? redis = null, IDictionary<string, string?>? settings = null)
+        string connectionString, string nodeId = "node-1", string? redis = null, IDictionary<string, string?>? settings = null, string? environment = null)
     {
-        var app = RealtimeApp.Build([], builder =>
+        var app = RealtimeApp.Build(environment is null ? [] : ["--environment", environment], builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             var config = new Dictionary<string, string?>

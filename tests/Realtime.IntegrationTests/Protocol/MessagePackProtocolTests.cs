@@ -207,3 +207,23 @@ public sealed class MessagePackBadInputSweepTests(MessagePackSweepFixture fixtur
     [MemberData(nameof(BadInputSweepTests.HubTargets), MemberType = typeof(BadInputSweepTests))]
     public Task Hub(string target) => BadInputSweepTests.HubSweepAsync(fixture, output, target);
 }
+
+/// <summary>Realtime:HubProtocols: a node that offers only JSON refuses a MessagePack handshake (and serializes pushes once).</summary>
+public sealed class JsonOnlyNodeFixture : ServerFixture
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Realtime:HubProtocols"] = "json" };
+}
+
+public sealed class HubProtocolsSettingTests(JsonOnlyNodeFixture fixture) : IClassFixture<JsonOnlyNodeFixture>
+{
+    [Fact]
+    public async Task JsonOnly_MessagePackHandshakeRefused_JsonServed()
+    {
+        var token = TestTokens.Issue("hp-user");
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => TestTerminal.ConnectAsync(fixture.Node.HubUrl, token, messagePack: true));
+        Assert.Contains("'messagepack' is not supported", refused.Message);
+        await using var json = await TestTerminal.ConnectAsync(fixture.Node.HubUrl, token);
+        Assert.Equal("hp-user", (await json.InvokeAsync("WhoAmI")).Str("userId"));
+    }
+}
