@@ -1,16 +1,26 @@
+using System.Net.Http.Json;
 using Realtime.Client;
 
 // A small chat on Realtime.Client: prints every event as it arrives, sends plain lines to the current group.
-// Usage: Realtime.ChatConsole <url>[,<url>...] <token> [device]
+// Usage: Realtime.ChatConsole <url>[,<url>...] <token | dev:userId> [device]
+// dev:userId asks a Development server's /dev/sign-in for a token of its demo app.
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Realtime.ChatConsole <url>[,<url>...] <token> [device]");
+    Console.Error.WriteLine("usage: Realtime.ChatConsole <url>[,<url>...] <token | dev:userId> [device]");
     return 2;
 }
+var urls = args[0].Split(',').Select(u => new Uri(u)).ToList();
 var token = args[1];
+if (token.StartsWith("dev:"))
+{
+    using var http = new HttpClient();
+    var signIn = await http.PostAsJsonAsync(new Uri(urls[0], "/dev/sign-in"), new { userId = token[4..] });
+    signIn.EnsureSuccessStatusCode();
+    token = (await signIn.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
+}
 await using var client = new RealtimeClient(new RealtimeClientOptions
 {
-    Urls = args[0].Split(',').Select(u => new Uri(u)).ToList(),
+    Urls = urls,
     AccessTokenProvider = () => Task.FromResult<string?>(token),
     Device = args.Length > 2 ? args[2] : "console",
     Protocol = Environment.GetEnvironmentVariable("REALTIME_PROTOCOL") == "messagepack" ? HubProtocol.MessagePack : HubProtocol.Json,
