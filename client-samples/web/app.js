@@ -22,6 +22,8 @@ const state = {
   // groupId -> seqs of others' messages pushed while the group was not open: a GetJoinedGroups
   // answer counts those up to its lastSeq, these count the ones after (pushed while it was on its way).
   unseen: new Map(),
+  groupsGeneration: 0, // the latest refreshGroups started, and its promise
+  groupsLatest: null,
   selected: null, // groupId whose messages, profile and members are shown
   profile: null, // GroupInfo of the selected group
 };
@@ -235,18 +237,26 @@ function debounced(work, ms = 150) {
 
 const refreshGroupsSoon = debounced(() => refreshGroups());
 
-async function refreshGroups() {
-  const groups = await state.client.joinedGroups();
-  for (const g of groups) {
-    const later = [...(state.unseen.get(g.groupId) ?? [])].filter((seq) => seq > g.lastSeq);
-    g.unread = (g.unread ?? 0) + later.length;
-    state.unseen.set(g.groupId, new Set(later));
-  }
-  state.groups = new Map(groups.map((g) => [g.groupId, g]));
-  // The open group is read as it arrives.
-  if (state.groups.has(state.selected)) state.groups.get(state.selected).unread = 0;
-  else if (state.selected) select(null);
-  renderGroups();
+function refreshGroups() {
+  // Refreshes may overlap and their answers come back in any order (the server runs a terminal's
+  // calls side by side): only the latest one started may replace the list, or an older answer
+  // would put back a count from before a message already counted. An overtaken call waits for it.
+  const generation = ++state.groupsGeneration;
+  state.groupsLatest = (async () => {
+    const groups = await state.client.joinedGroups();
+    if (generation !== state.groupsGeneration) return state.groupsLatest;
+    for (const g of groups) {
+      const later = [...(state.unseen.get(g.groupId) ?? [])].filter((seq) => seq > g.lastSeq);
+      g.unread = (g.unread ?? 0) + later.length;
+      state.unseen.set(g.groupId, new Set(later));
+    }
+    state.groups = new Map(groups.map((g) => [g.groupId, g]));
+    // The open group is read as it arrives.
+    if (state.groups.has(state.selected)) state.groups.get(state.selected).unread = 0;
+    else if (state.selected) select(null);
+    renderGroups();
+  })();
+  return state.groupsLatest;
 }
 
 function renderGroups() {

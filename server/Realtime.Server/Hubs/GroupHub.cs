@@ -19,7 +19,7 @@ namespace Realtime.Server.Hubs;
 public sealed partial class GroupHub(
     GroupCommands groups, JoinCommands joins, MemberCommands members, UserListCommands lists, MessageCommands messages,
     SyncService sync, TerminalAttacher attacher, LocalTerminals terminals, Presence presence, TerminalCloser closer,
-    GroupState.GroupStateCommands state) : Hub<IGroupClient>
+    GroupState.GroupStateCommands state, ILogger<GroupHub> logger) : Hub<IGroupClient>
 {
     public const string Path = "/hubs/groups";
 
@@ -64,8 +64,12 @@ public sealed partial class GroupHub(
             // SignalR calls no OnDisconnectedAsync for a connection that failed to connect.
             terminals.Remove(Context.ConnectionId);
             await presence.OfflineAsync(Context.ConnectionId);
+            var refusal = ErrorMapping.ToRealtime(e);
+            // SignalR logs only the HubException below; the cause of an unexpected one is ours to log
+            // (a client that left while it was being attached is no error).
+            if (refusal.Code == ErrorCode.Internal && !Context.ConnectionAborted.IsCancellationRequested) LogConnectFailed(e);
             // The close message carries this text to the client (detailed errors): ours, never the exception's.
-            throw new HubException(ErrorMapping.ToRealtime(e).HubMessage);
+            throw new HubException(refusal.HubMessage);
         }
         await base.OnConnectedAsync();
     }
@@ -76,6 +80,9 @@ public sealed partial class GroupHub(
         await presence.OfflineAsync(Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Connecting a terminal failed")]
+    private partial void LogConnectFailed(Exception e);
 
     /// <summary>Answers the caller's identity: lets a client check its session.</summary>
     public WhoAmIResult WhoAmI() => new(Caller.AppId, Caller.UserId, Device);
