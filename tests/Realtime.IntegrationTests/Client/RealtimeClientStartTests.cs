@@ -8,27 +8,20 @@ namespace Realtime.IntegrationTests.Client;
 /// <summary>Starting against one node: a refused token fails StartAsync at once instead of retrying forever.</summary>
 public sealed class RealtimeClientStartTests : IAsyncLifetime
 {
-    private TestDatabase _database = null!;
-    private RealtimeNode _node = null!;
+    private readonly ServerFixture _server = new();
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync();
-        _node = await RealtimeNode.StartAsync(_database.ConnectionString);
-    }
+    private RealtimeNode Node => _server.Node;
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
     public async Task BadToken_StartFailsWithUnauthorized()
     {
         await using var client = new RealtimeClient(new RealtimeClientOptions
         {
-            Urls = [_node.BaseUrl],
+            Urls = [Node.BaseUrl],
             AccessTokenProvider = () => Task.FromResult<string?>(TestTokens.Sign("wrong-secret-0123456789abcdefghijklmnop", RealtimeNode.App, "u", DateTime.UtcNow, DateTime.UtcNow.AddHours(1))),
         });
         var e = await Assert.ThrowsAsync<RealtimeHubException>(() => client.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));

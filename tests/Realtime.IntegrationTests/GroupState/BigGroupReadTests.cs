@@ -14,20 +14,13 @@ public sealed class BigGroupReadTests : IAsyncLifetime
 {
     private const int Members = 6000;
     private const int Messages = 10;
-    private TestDatabase _database = null!;
-    private RealtimeNode _node = null!;
+    private readonly ServerFixture _server = new();
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync();
-        _node = await RealtimeNode.StartAsync(_database.ConnectionString);
-    }
+    private RealtimeNode Node => _server.Node;
 
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
     public async Task MarkRead_6000MembersOfAPublicGroup_CountsExactOneRowWrittenPerCall()
@@ -35,9 +28,9 @@ public sealed class BigGroupReadTests : IAsyncLifetime
         var prefix = $"b{Guid.NewGuid():N}"[..10];
         var owner = prefix + "-owner";
         var users = Enumerable.Range(0, Members - 1).Select(i => $"{prefix}-{i:0000}").ToArray();
-        await using var o = await _node.ConnectAsync(owner);
+        await using var o = await Node.ConnectAsync(owner);
         var groupId = (await o.InvokeAsync("CreateGroup", new { type = "Public", name = "big", maxMembers = Members })).Str("groupId");
-        await using (var c = await _database.OpenAsync())
+        await using (var c = await _server.Database.OpenAsync())
         {
             var gid = await c.ExecuteScalarAsync<long>("SELECT gid FROM groups WHERE group_id = @groupId AND dissolved_at IS NULL", new { groupId });
             await c.ExecuteAsync("""
@@ -66,7 +59,7 @@ public sealed class BigGroupReadTests : IAsyncLifetime
             while ((i = Interlocked.Increment(ref next)) < calls.Length)
             {
                 var call = calls[i];
-                await using var socket = await RawHubSocket.ConnectAsync(_node.HubUrl, TestTokens.Issue(call.User), "reader");
+                await using var socket = await RawHubSocket.ConnectAsync(Node.HubUrl, TestTokens.Issue(call.User), "reader");
                 await socket.HandshakeAsync();
                 var answer = await socket.InvokeRawAsync("MarkRead", JsonSerializer.Serialize(new object[] { new { groupId, seq = call.Seq } }));
                 var ok = answer.TryGetProperty("result", out var r) && r.Long("lastReadSeq") == call.Seq && r.Long("unread") == call.Unread;
@@ -87,7 +80,7 @@ public sealed class BigGroupReadTests : IAsyncLifetime
             unreadOfK3.GetProperty("userIds").EnumerateArray().Select(e => e.GetString()!));
         foreach (var i in new[] { 0, 7, 5998 })
         {
-            await using var member = await _node.ConnectAsync(users[i]);
+            await using var member = await Node.ConnectAsync(users[i]);
             var item = (await member.InvokeAsync("GetJoinedGroups", new { })).GetProperty("groups")[0];
             Assert.Equal((seqs[i % Messages], (long)(Messages - 1 - i % Messages)), (item.Long("lastReadSeq"), item.Long("unread")));
         }
@@ -104,13 +97,13 @@ public sealed class BigGroupReadTests : IAsyncLifetime
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var c = await _database.OpenAsync();
+        await using var c = await _server.Database.OpenAsync();
         return await c.ExecuteScalarAsync<long>(sql);
     }
 
     private async Task<(long MembersUpdated, long MembersInserted)> StatsAsync()
     {
-        await using var c = await _database.OpenAsync();
+        await using var c = await _server.Database.OpenAsync();
         return await c.QuerySingleAsync<(long, long)>("SELECT n_tup_upd, n_tup_ins FROM pg_stat_user_tables WHERE relname = 'group_members'");
     }
 }

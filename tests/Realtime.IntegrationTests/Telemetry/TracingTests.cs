@@ -13,17 +13,25 @@ public sealed class TracingTests
 {
     private const int Unset = 0, Error = 2;
 
-    [Fact]
-    public async Task Otlp_Configured_HubCommandsAndRestCallsExportedWithTheirPostgresAndBackplaneSpans()
+    /// <summary>A node's settings to export its traces to <paramref name="receiver"/> over OTLP/HTTP, soon after each span.</summary>
+    private static Dictionary<string, string?> ExportingTo(OtlpReceiver receiver, params (string Key, string? Value)[] more)
     {
-        await using var receiver = await OtlpReceiver.StartAsync();
-        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Realtime:Telemetry:OtlpEndpoint"] = receiver.BaseUrl.ToString(),
             ["Realtime:Telemetry:OtlpProtocol"] = "http/protobuf",
             // The batch exporter's standard setting (read from configuration as from the environment): export soon.
             ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
-        });
+        };
+        foreach (var (key, value) in more) settings[key] = value;
+        return settings;
+    }
+
+    [Fact]
+    public async Task Otlp_Configured_HubCommandsAndRestCallsExportedWithTheirPostgresAndBackplaneSpans()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: ExportingTo(receiver));
         var node = cluster[0];
         var token = TestTokens.Issue("alice");
         const string secretText = "words-that-must-never-reach-a-trace";
@@ -100,12 +108,7 @@ public sealed class TracingTests
     public async Task Otlp_CommandsBatchedIntoOneTransaction_StatementsBelongToACommandStillRunning()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
-        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: new Dictionary<string, string?>
-        {
-            ["Realtime:Telemetry:OtlpEndpoint"] = receiver.BaseUrl.ToString(),
-            ["Realtime:Telemetry:OtlpProtocol"] = "http/protobuf",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
-        });
+        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: ExportingTo(receiver));
         var node = cluster[0];
         await using var alice = await node.ConnectAsync("alice");
         await using var bob = await node.ConnectAsync("bob");
@@ -131,13 +134,8 @@ public sealed class TracingTests
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         await using var webhooks = await WebhookReceiver.StartAsync(RealtimeNode.AppSecret);
-        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: new Dictionary<string, string?>
-        {
-            ["Realtime:Telemetry:OtlpEndpoint"] = receiver.BaseUrl.ToString(),
-            ["Realtime:Telemetry:OtlpProtocol"] = "http/protobuf",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
-            [$"Realtime:Apps:{RealtimeNode.App}:CallbackUrl"] = webhooks.CallbackUrl,
-        });
+        await using var cluster = await Cluster.StartAsync(nodes: 1, settings: ExportingTo(receiver, (
+            $"Realtime:Apps:{RealtimeNode.App}:CallbackUrl", webhooks.CallbackUrl)));
         await using var alice = await cluster[0].ConnectAsync("alice");
         await alice.InvokeAsync("CreateGroup", new { type = "Public", name = "called back" });
         await webhooks.WaitForAsync(r => r.Command == "Group.CallbackAfterCreateGroup");
