@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging;
 using Realtime.Server.Callbacks;
 
 namespace Realtime.IntegrationTests.Infrastructure;
@@ -12,21 +8,15 @@ namespace Realtime.IntegrationTests.Infrastructure;
 /// <summary>An app back end on loopback: receives callbacks and pushes, checks signatures, answers as told.</summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly List<Received> _all = [];
-    private readonly HashSet<Received> _taken = [];
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Arrivals<Received> _received = new();
     private readonly ConcurrentDictionary<Guid, int> _attempts = new();
+    private LoopbackServer _server = null!;
 
-    private WebhookReceiver(WebApplication app, string secret)
-    {
-        _app = app;
-        Secret = secret;
-    }
+    private WebhookReceiver(string secret) => Secret = secret;
 
     public string Secret { get; }
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl => _server.BaseUrl;
 
     public string CallbackUrl => new Uri(BaseUrl, "/callback").ToString();
 
@@ -44,18 +34,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>While set and not completed, after-callbacks and pushes are received but not answered.</summary>
     public TaskCompletionSource? HoldAnswers { get; set; }
 
-    public IReadOnlyList<Received> All { get { lock (_all) return _all.ToList(); } }
+    public IReadOnlyList<Received> All => _received.All;
 
     public static async Task<WebhookReceiver> StartAsync(string secret)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app, secret);
-        app.MapPost("/{kind}", receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        var receiver = new WebhookReceiver(secret);
+        receiver._server = await LoopbackServer.StartAsync(app => app.MapPost("/{kind}", receiver.HandleAsync));
         return receiver;
     }
 
@@ -63,27 +47,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// The first matching request not handed out before, already received or arriving within the
     /// timeout. Requests that do not match stay available: deliveries arrive in any order.
     /// </summary>
-    public async Task<Received> WaitForAsync(Func<Received, bool> match, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            Task arrived;
-            lock (_all)
-            {
-                var found = _all.FirstOrDefault(r => !_taken.Contains(r) && match(r));
-                if (found is not null)
-                {
-                    _taken.Add(found);
-                    return found;
-                }
-                arrived = _arrived.Task;
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(arrived, Task.Delay(left)) != arrived)
-                throw new TimeoutException($"no matching webhook; received: {string.Join(", ", All.Select(r => r.Command ?? r.Kind))}");
-        }
-    }
+    public Task<Received> WaitForAsync(Func<Received, bool> match, TimeSpan? timeout = null) =>
+        _received.TakeAsync(match, () => $"no matching webhook; received: {string.Join(", ", All.Select(r => r.Command ?? r.Kind))}", timeout);
 
     private async Task<IResult> HandleAsync(string kind, HttpRequest request)
     {
@@ -98,11 +63,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var fails = !isBefore && attempt <= FailFirstAttempts;
 
         var received = new Received(kind, command, deliveryId, attempt, json, WebhookSigner.Verify(Secret, timestamp, body, signature), !fails);
-        lock (_all)
-        {
-            _all.Add(received);
-            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        }
+        _received.Add(received);
 
         if (isBefore)
         {
@@ -113,11 +74,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return fails ? Results.StatusCode(500) : Results.Json(new { ActionStatus = "OK", ErrorCode = 0 });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     public sealed record Received(string Kind, string? Command, Guid DeliveryId, int Attempt, JsonElement Body, bool SignatureValid, bool Acknowledged);
 }

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging;
+
+using Realtime.IntegrationTests.Infrastructure;
 
 namespace Realtime.IntegrationTests.Telemetry;
 
@@ -14,51 +12,30 @@ namespace Realtime.IntegrationTests.Telemetry;
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly List<Span> _spans = [];
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Arrivals<Span> _spans = new();
+    private LoopbackServer _server = null!;
+    private int _exports;
 
-    private OtlpReceiver(WebApplication app) => _app = app;
+    public Uri BaseUrl => _server.BaseUrl;
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public int Exports => Volatile.Read(ref _exports);
 
-    public int Exports { get; private set; }
-
-    public IReadOnlyList<Span> Spans { get { lock (_spans) return _spans.ToList(); } }
+    public IReadOnlyList<Span> Spans => _spans.All;
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        // The node's tracer listens to ASP.NET Core process-wide: hosting spans of a source nobody listens to keep
-        // the receiver's own requests out of what it receives.
-        builder.Services.AddSingleton(new ActivitySource("Realtime.IntegrationTests.OtlpReceiver"));
-        var app = builder.Build();
-        var receiver = new OtlpReceiver(app);
-        app.MapPost("/v1/traces", receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        var receiver = new OtlpReceiver();
+        receiver._server = await LoopbackServer.StartAsync(
+            app => app.MapPost("/v1/traces", receiver.HandleAsync),
+            // The node's tracer listens to ASP.NET Core process-wide: hosting spans of a source nobody listens to keep
+            // the receiver's own requests out of what it receives.
+            builder => builder.Services.AddSingleton(new ActivitySource("Realtime.IntegrationTests.OtlpReceiver")));
         return receiver;
     }
 
     /// <summary>Waits until the spans received satisfy <paramref name="done"/>, or fails after the timeout with what came.</summary>
-    public async Task<IReadOnlyList<Span>> WaitForAsync(Func<IReadOnlyList<Span>, bool> done, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            Task arrived;
-            lock (_spans)
-            {
-                if (done(_spans)) return _spans.ToList();
-                arrived = _arrived.Task;
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(arrived, Task.Delay(left)) != arrived)
-                throw new TimeoutException("the expected spans were not exported; received: " + string.Join("\n", Spans.Select(s => $"{s.Scope}:{s.Name} {s.TraceId[..8]} {s.SpanId[..8]}<{s.ParentSpanId} {string.Join(" ", s.Attributes.Select(a => a.Key + "=" + a.Value))}")));
-        }
-    }
+    public Task<IReadOnlyList<Span>> WaitForAsync(Func<IReadOnlyList<Span>, bool> done, TimeSpan? timeout = null) =>
+        _spans.UntilAsync(done, () => "the expected spans were not exported; received: " + string.Join("\n", Spans.Select(s => $"{s.Scope}:{s.Name} {s.TraceId[..8]} {s.SpanId[..8]}<{s.ParentSpanId} {string.Join(" ", s.Attributes.Select(a => a.Key + "=" + a.Value))}")), timeout);
 
     private async Task<IResult> HandleAsync(HttpRequest request)
     {
@@ -66,21 +43,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
         var spans = ReadExport(body.ToArray());
-        lock (_spans)
-        {
-            _spans.AddRange(spans);
-            Exports++;
-            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        }
+        Interlocked.Increment(ref _exports);
+        _spans.Add(spans);
         // An empty ExportTraceServiceResponse: full success.
         return Results.Bytes([], "application/x-protobuf");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     public sealed record Span(
         string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Scope, ulong StartNanos, ulong EndNanos,

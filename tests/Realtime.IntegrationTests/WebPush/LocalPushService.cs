@@ -4,11 +4,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging;
+
+using Realtime.IntegrationTests.Infrastructure;
 
 namespace Realtime.IntegrationTests.WebPush;
 
@@ -21,35 +19,23 @@ namespace Realtime.IntegrationTests.WebPush;
 /// </summary>
 public sealed class LocalPushService : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, TestPushSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly List<PushReceived> _all = [];
-    private readonly HashSet<PushReceived> _taken = [];
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Arrivals<PushReceived> _received = new();
+    private LoopbackServer _server = null!;
 
-    private LocalPushService(WebApplication app, string vapidPublicKey)
-    {
-        _app = app;
-        VapidPublicKey = vapidPublicKey;
-    }
+    private LocalPushService(string vapidPublicKey) => VapidPublicKey = vapidPublicKey;
 
     /// <summary>The app's VAPID public key (base64url) every push must be signed with.</summary>
     public string VapidPublicKey { get; }
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl => _server.BaseUrl;
 
-    public IReadOnlyList<PushReceived> All { get { lock (_all) return _all.ToList(); } }
+    public IReadOnlyList<PushReceived> All => _received.All;
 
     public static async Task<LocalPushService> StartAsync(string vapidPublicKey)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var service = new LocalPushService(app, vapidPublicKey);
-        app.MapPost("/push/{token}", service.HandleAsync);
-        await app.StartAsync();
-        service.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        var service = new LocalPushService(vapidPublicKey);
+        service._server = await LoopbackServer.StartAsync(app => app.MapPost("/push/{token}", service.HandleAsync));
         return service;
     }
 
@@ -63,27 +49,8 @@ public sealed class LocalPushService : IAsyncDisposable
     }
 
     /// <summary>The first matching push not handed out before, already received or arriving within the timeout.</summary>
-    public async Task<PushReceived> WaitForAsync(Func<PushReceived, bool> match, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            Task arrived;
-            lock (_all)
-            {
-                var found = _all.FirstOrDefault(r => !_taken.Contains(r) && match(r));
-                if (found is not null)
-                {
-                    _taken.Add(found);
-                    return found;
-                }
-                arrived = _arrived.Task;
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(arrived, Task.Delay(left)) != arrived)
-                throw new TimeoutException($"no matching push; received: {string.Join(", ", All.Select(r => $"{r.Token[..6]}:{r.Status}"))}");
-        }
-    }
+    public Task<PushReceived> WaitForAsync(Func<PushReceived, bool> match, TimeSpan? timeout = null) =>
+        _received.TakeAsync(match, () => $"no matching push; received: {string.Join(", ", All.Select(r => $"{r.Token[..6]}:{r.Status}"))}", timeout);
 
     private async Task<IResult> HandleAsync(string token, HttpRequest request)
     {
@@ -111,11 +78,7 @@ public sealed class LocalPushService : IAsyncDisposable
         }
         var received = new PushReceived(token, status, body.Length, request.Headers["TTL"].ToString(), request.Headers["Urgency"].ToString(),
             vapidProblem, decryptProblem, text, text is null ? default : JsonDocument.Parse(text).RootElement.Clone());
-        lock (_all)
-        {
-            _all.Add(received);
-            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        }
+        _received.Add(received);
         // A real push service refuses what it cannot authenticate.
         return Results.StatusCode(vapidProblem is null ? status : 401);
     }
@@ -145,8 +108,7 @@ public sealed class LocalPushService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         foreach (var sub in _subscriptions.Values) sub.Dispose();
     }
 }
