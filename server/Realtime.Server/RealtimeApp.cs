@@ -160,7 +160,8 @@ public static class RealtimeApp
             {
                 // The error filter is outermost; the metrics filter inside it still sees our typed errors.
                 o.AddFilter<HubErrorFilter>();
-                o.AddFilter<HubTracingFilter>();
+                // Only where traces are exported: otherwise it would be one more async step around every call, for nothing.
+                if (RealtimeTracing.Endpoint(configuration) is not null) o.AddFilter<HubTracingFilter>();
                 o.AddFilter<HubMetricsFilter>();
                 o.AddFilter<RateLimitFilter>();
                 // Every hub method error is already ours (HubErrorFilter) and OnConnectedAsync maps its own, so the

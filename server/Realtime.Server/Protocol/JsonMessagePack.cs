@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using MessagePack;
@@ -145,18 +146,11 @@ public static class JsonMessagePack
 
     private sealed class Resolver(JsonSerializerOptions json) : IFormatterResolver
     {
-        private readonly Dictionary<Type, object> _formatters = [];
-        private readonly Lock _gate = new();
+        // Asked on every value serialized or read, from many threads at once: lock-free once a type is known.
+        private readonly ConcurrentDictionary<Type, object> _formatters = new();
 
-        public IMessagePackFormatter<T>? GetFormatter<T>()
-        {
-            lock (_gate)
-            {
-                if (!_formatters.TryGetValue(typeof(T), out var formatter))
-                    _formatters[typeof(T)] = formatter = typeof(T) == typeof(JsonElement) ? new ElementFormatter() : new ViaJson<T>(json);
-                return (IMessagePackFormatter<T>)formatter;
-            }
-        }
+        public IMessagePackFormatter<T>? GetFormatter<T>() =>
+            (IMessagePackFormatter<T>)_formatters.GetOrAdd(typeof(T), _ => typeof(T) == typeof(JsonElement) ? new ElementFormatter() : new ViaJson<T>(json));
     }
 
     private sealed class ElementFormatter : IMessagePackFormatter<JsonElement>
